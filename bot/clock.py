@@ -1,0 +1,61 @@
+"""Time as a parameter: every part that depends on the clock takes a ``Clock``.
+
+A ``Clock`` is any callable that returns the current time as an aware UTC datetime.
+Production code uses ``utc_now``; tests and the demo use ``ManualClock`` (which only moves
+when told) or ``OffsetClock`` (real time, shifted or sped up).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(when: datetime) -> str:
+    """A timestamp as stored in the database: ISO 8601, UTC, microseconds."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: str) -> datetime:
+    """Read back a timestamp written by ``iso``."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class ManualClock:
+    """A clock that stands still until ``advance`` or ``set`` moves it."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = (start or utc_now()).astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float = 0.0, **delta: float) -> datetime:
+        self._now += timedelta(seconds=seconds, **delta)
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when.astimezone(UTC)
+
+
+class OffsetClock:
+    """Real time, starting from ``start`` and running ``speed`` times as fast."""
+
+    def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
+        self._origin = (start or utc_now()).astimezone(UTC)
+        self._t0 = time.monotonic()
+        self.speed = speed
+
+    def __call__(self) -> datetime:
+        return self._origin + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
