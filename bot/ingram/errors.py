@@ -18,6 +18,9 @@ class IngramError(Exception):
     action for it (or our own advice where the spec has none).
     """
 
+    #: True when a DELETE that failed this way may still have been carried out by Ingram.
+    outcome_unknown: bool = False
+
     def __init__(self, message: str, *, status: int | None = None, remedy: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -109,6 +112,8 @@ class EndpointNotFoundError(IngramError):
 class UnavailableError(IngramError):
     """Ingram did not answer usefully after the retries: 5xx, timeouts, connection errors."""
 
+    outcome_unknown = True
+
     def __init__(self, status: int | None, attempts: int, detail: str = "") -> None:
         if status is not None:
             what = f"{status} {HTTP_CODES[status].text}" if status in HTTP_CODES else str(status)
@@ -131,6 +136,8 @@ class UnavailableError(IngramError):
 
 class OutcomeUnknownError(IngramError):
     """A DELETE may or may not have been carried out, and a lookup could not tell which."""
+
+    outcome_unknown = True
 
     def __init__(self, ordernumber: str) -> None:
         super().__init__(
@@ -161,6 +168,8 @@ class OutsideWindowError(IngramError):
 
 class ResponseFormatError(IngramError):
     """Ingram answered 200 with something the client cannot read."""
+
+    outcome_unknown = True
 
     def __init__(self, detail: str) -> None:
         super().__init__(

@@ -85,7 +85,7 @@ class SearchPage:
     """One page of an OrderLookupAPI search."""
 
     orders: tuple[Order, ...]
-    ordersfound: int
+    ordersfound: int  # 0 when the API did not say
     pagesize: int
     pagenumber: int
     requeststatus: str = "SUCCESS"
@@ -167,18 +167,22 @@ class Deletability:
     already_deleted: bool = False
 
 
+def is_deleted(order: Order) -> bool:
+    """True when every shipment of the order is deleted (status V or hold reason VO)."""
+    return bool(order.suborders) and all(
+        s.statuscode == DELETED_STATUS or s.holdreasoncode == DELETED_HOLD for s in order.suborders
+    )
+
+
 def deletability(order: Order) -> Deletability:
     """Decide from a lookup whether OrderDeleteAPI can still delete this order.
 
     An order whose every shipment is deleted (status V or hold VO) is already deleted; an order
     with any shipment released to the warehouse, billed or invoiced cannot be deleted.
     """
-    subs = order.suborders
-    if subs and all(
-        s.statuscode == DELETED_STATUS or s.holdreasoncode == DELETED_HOLD for s in subs
-    ):
+    if is_deleted(order):
         return Deletability(False, f"Order {order.ordernumber} is already deleted.", True)
-    blocked = [s for s in subs if s.statuscode in UNDELETABLE_STATUSES]
+    blocked = [s for s in order.suborders if s.statuscode in UNDELETABLE_STATUSES]
     if blocked:
         what = ", ".join(
             f"{s.subordernumber} is {status_description(s.statuscode).lower()}" for s in blocked

@@ -112,7 +112,7 @@ def _service(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return _as_mapping(_get(data, "serviceresponse", "servicerresponse"))
 
 
-def _preamble(data: Mapping[str, Any]) -> tuple[str, str, str]:
+def preamble(data: Mapping[str, Any]) -> tuple[str, str, str]:
     """(status, message, statuscode) from wherever the preamble sits."""
     pre = _as_mapping(_get(_service(data), "responsepreamble"))
     if not pre:
@@ -192,7 +192,7 @@ def parse_search_response(data: Any) -> SearchPage:
         data = loads_lenient(data)
     if not isinstance(data, Mapping):
         raise ResponseFormatError("the search response is not a JSON object")
-    status, message, _code = _preamble(data)
+    status, message, _code = preamble(data)
     result = _as_mapping(_get(_service(data), "ordesearchresponse", "ordersearchresponse"))
     if not result:
         result = _as_mapping(_get(data, "ordesearchresponse", "ordersearchresponse"))
@@ -216,10 +216,9 @@ def parse_search_response(data: Any) -> SearchPage:
         )
         if o is not None
     )
-    found = _get(result, "ordersfound")
     return SearchPage(
         orders=orders,
-        ordersfound=_int(found, len(orders)) if found is not None else len(orders),
+        ordersfound=_int(_get(result, "ordersfound")),
         pagesize=_int(_get(result, "pagesize"), len(orders)),
         pagenumber=_int(_get(result, "pagenumber"), 1),
         requeststatus=status or "SUCCESS",
@@ -247,7 +246,7 @@ def parse_delete_response(ordernumber: str, data: Any) -> DeleteResult:
         data = loads_lenient(data)
     if not isinstance(data, Mapping):
         raise ResponseFormatError("the delete response is not a JSON object")
-    status, message, code = _preamble(data)
+    status, message, code = preamble(data)
     if not status:
         raise ResponseFormatError("the delete response has no response preamble")
     row = _match_preamble(message, code)

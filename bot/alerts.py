@@ -1,0 +1,300 @@
+"""The hold watcher's Slack messages, built at poll time and queued in the outbox.
+
+``build_alerts`` turns a poll's events and the rules into ``NewAlert``s: one Block Kit message
+per matching event, or, when one poll has more than ``digest_threshold`` events for the same
+rule and channel, a single digest with a table of the changes. Everything that comes from the
+API (and the rules' names) is escaped for Slack mrkdwn, and every message stays inside Block
+Kit's limits (50 blocks, 3000 characters a section text, 2000 a field) whatever the API sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.changes import (
+    HOLD_CHANGED,
+    HOLD_PLACED,
+    HOLD_RELEASED,
+    STATUS_CHANGED,
+    SUBORDER_ADDED,
+    Event,
+)
+from bot.ingram.codes import hold_description, status_description
+from bot.rules import Rule, RuleSet, render
+from bot.slack.mrkdwn import escape
+
+#: Block Kit limits this module stays inside.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_CONTEXT_TEXT = 2000
+#: The notification text (chat.postMessage ``text``) is kept this short.
+MAX_FALLBACK_TEXT = 3000
+#: At most this many rows of a digest's table are shown; the rest are counted.
+MAX_DIGEST_ROWS = 100
+
+ALERT = "alert"
+DIGEST = "digest"
+
+EVENT_LABELS: dict[str, str] = {
+    HOLD_PLACED: "Hold placed",
+    HOLD_RELEASED: "Hold released",
+    HOLD_CHANGED: "Hold changed",
+    STATUS_CHANGED: "Status changed",
+    SUBORDER_ADDED: "New shipment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """A Slack message for the outbox: which rule made it, where it goes, which orders it
+    is about, the notification text and the Block Kit blocks. ``kind`` is "alert" (one
+    event) or "digest" (many)."""
+
+    rule: str
+    channel: str
+    kind: str
+    ordernumbers: list[str]
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def cut(text: str, limit: int) -> str:
+    """Shorten already-escaped mrkdwn to at most ``limit`` characters, marking the cut with
+    an ellipsis and never splitting an entity such as ``&amp;``."""
+    if len(text) <= limit:
+        return text
+    kept = text[: max(0, limit - 1)]
+    amp = kept.rfind("&")
+    if amp != -1 and ";" not in kept[amp:]:
+        kept = kept[:amp]
+    return kept.rstrip() + "…"
+
+
+def _fit(raw: object, limit: int) -> str:
+    """Escape API text for mrkdwn and cut it to ``limit`` characters."""
+    return cut(escape(raw), limit)
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(cut(text, MAX_SECTION_TEXT))}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(cut(text, MAX_CONTEXT_TEXT))]}
+
+
+def _code(code: str) -> str:
+    clean = code.replace("`", "'")
+    return f"`{_fit(clean, 40)}`"
+
+
+def _status(code: str, text: str) -> str:
+    described = text or status_description(code)
+    return f"{_code(code)} {_fit(described, 900)}" if code else _fit(described, 900)
+
+
+def _hold(code: str, text: str) -> str:
+    if not code:
+        return "No hold"
+    return f"{_code(code)} {_fit(text or hold_description(code), 900)}"
+
+
+def _about(rule: Rule, event: Event) -> str:
+    parts = [f"Rule *{_fit(rule.name, 200)}*"]
+    if event.customernumber:
+        parts.append(f"customer {_fit(event.customernumber, 100)}")
+    if event.country:
+        parts.append(_fit(event.country, 20))
+    return " · ".join(parts)
+
+
+def build_alert(rule: Rule, event: Event) -> NewAlert:
+    """The message for one event matched by one rule.
+
+    The rule's rendered message is the headline; the fields name the order, suborder, PO,
+    event, and the new and previous status and hold, each as code and description.
+    """
+    fields = event.fields()
+    headline = render(rule, fields)
+    cur, prev = event.current, event.previous
+    none = "— (new shipment)"
+    blocks: list[dict[str, Any]] = [
+        _section(headline),
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn(cut(text, MAX_FIELD_TEXT))
+                for text in (
+                    f"*Order*\n{_fit(cur.ordernumber, 200)}",
+                    f"*Suborder*\n{_fit(cur.subordernumber, 200)}",
+                    f"*Customer PO*\n{_fit(cur.customerordernumber, 500) or '—'}",
+                    f"*Event*\n{EVENT_LABELS.get(event.kind, _fit(event.kind, 100))}",
+                    f"*Status*\n{_status(cur.statuscode, cur.status)}",
+                    "*Previous status*\n"
+                    + (_status(prev.statuscode, prev.status) if prev else none),
+                    f"*Hold*\n{_hold(cur.holdreasoncode, cur.holdreason)}",
+                    "*Previous hold*\n"
+                    + (_hold(prev.holdreasoncode, prev.holdreason) if prev else none),
+                )
+            ],
+        },
+        _context(_about(rule, event)),
+    ]
+    return NewAlert(
+        rule=rule.name,
+        channel=rule.channel,
+        kind=ALERT,
+        ordernumbers=[cur.ordernumber],
+        text=cut(headline, MAX_FALLBACK_TEXT),
+        blocks=blocks,
+    )
+
+
+# --- Digest ---------------------------------------------------------------------------------
+
+_COLUMNS = (("Suborder", 18), ("PO", 16), ("Event", 14), ("Hold", 9), ("Status", 10))
+
+
+def _cell(text: str, width: int) -> str:
+    """One table cell: single line, no backticks (they would end the code block), padded
+    to ``width`` on the raw text (escaping happens after padding, so columns line up)."""
+    flat = " ".join(text.replace("`", "'").split())
+    if len(flat) > width:
+        flat = flat[: width - 1] + "…"
+    return flat.ljust(width)
+
+
+def _arrow(before: str | None, after: str, blank: str) -> str:
+    """``before→after`` for the table; "new" when there was no before, ``blank`` for ""."""
+    shown_before = "new" if before is None else (before or blank)
+    return f"{shown_before}→{after or blank}"
+
+
+def _row(event: Event) -> str:
+    cur, prev = event.current, event.previous
+    cells = (
+        cur.subordernumber,
+        cur.customerordernumber,
+        event.kind,
+        _arrow(prev.holdreasoncode if prev else None, cur.holdreasoncode, "-"),
+        _arrow(prev.statuscode if prev else None, cur.statuscode, "open"),
+    )
+    line = "  ".join(_cell(c, w) for c, (_, w) in zip(cells, _COLUMNS, strict=True))
+    return escape(line.rstrip())
+
+
+def _legend(events: Iterable[Event]) -> str:
+    holds: dict[str, str] = {}
+    statuses: dict[str, str] = {}
+    for e in events:
+        for state in (e.current, e.previous):
+            if state is None:
+                continue
+            if state.holdreasoncode and hold_description(state.holdreasoncode):
+                holds.setdefault(state.holdreasoncode, hold_description(state.holdreasoncode))
+            if state.statuscode and status_description(state.statuscode):
+                statuses.setdefault(state.statuscode, status_description(state.statuscode))
+    parts = ["- no hold, open = in progress/open order, new = new shipment"]
+    if holds:
+        parts.append("Holds: " + ", ".join(f"{c} {d}" for c, d in sorted(holds.items())))
+    if statuses:
+        parts.append("Status: " + ", ".join(f"{c} {d}" for c, d in sorted(statuses.items())))
+    return escape(" · ".join(parts))
+
+
+def build_digest(rule: Rule, events: list[Event]) -> NewAlert:
+    """One message for many events of one rule and channel: a table of the changes
+    (suborder, PO, event, hold and status before → after), at most ``MAX_DIGEST_ROWS`` rows
+    and then "…and N more"; ``ordernumbers`` lists every order involved."""
+    orders = list(dict.fromkeys(e.ordernumber for e in events))
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.kind] = counts.get(e.kind, 0) + 1
+    summary = ", ".join(f"{n} {EVENT_LABELS.get(k, k).lower()}" for k, n in counts.items())
+    title = (
+        f"*{len(events)} changes* on {len(orders)} order{'s' if len(orders) != 1 else ''}"
+        f" for rule *{_fit(rule.name, 200)}*: {escape(summary)}"
+    )
+    blocks: list[dict[str, Any]] = [_section(title)]
+
+    header = escape("  ".join(_cell(name, w) for name, w in _COLUMNS).rstrip())
+    fence = "```"
+    # Room for the fences, the header line and the newlines around them.
+    budget = MAX_SECTION_TEXT - 2 * len(fence) - len(header) - 3
+    tables_allowed = MAX_BLOCKS - 4  # title, legend, "and N more", about
+    shown = 0
+    chunk: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal chunk, size
+        if chunk:
+            blocks.append(_section(f"{fence}\n{header}\n" + "\n".join(chunk) + fence))
+            chunk, size = [], 0
+
+    for event in events[:MAX_DIGEST_ROWS]:
+        line = _row(event)
+        if size + len(line) + 1 > budget:
+            flush()
+            if len(blocks) - 1 >= tables_allowed:
+                break
+        chunk.append(line)
+        size += len(line) + 1
+        shown += 1
+    flush()
+
+    if shown < len(events):
+        blocks.append(_context(f"…and {len(events) - shown} more"))
+    legend = _legend(events)
+    if legend:
+        blocks.append(_context(legend))
+    blocks.append(_context(_about(rule, events[0])))
+
+    listed = ", ".join(f"{e.kind} {e.subordernumber}" for e in events[:20])
+    more = f", …and {len(events) - 20} more" if len(events) > 20 else ""
+    text = cut(
+        f"{len(events)} changes for rule {escape(rule.name)}: {escape(listed)}{more}",
+        MAX_FALLBACK_TEXT,
+    )
+    return NewAlert(
+        rule=rule.name,
+        channel=rule.channel,
+        kind=DIGEST,
+        ordernumbers=orders,
+        text=text,
+        blocks=blocks,
+    )
+
+
+def build_alerts(
+    events: list[Event], rules: RuleSet, *, digest_threshold: int = 5
+) -> list[NewAlert]:
+    """The messages a poll's events produce under the rules.
+
+    For every (rule, channel) pair, the events it matches: up to ``digest_threshold`` become
+    one alert each; more become one digest. Messages come in rule order, and within a rule
+    in event order.
+    """
+    matched: dict[tuple[str, str], tuple[Rule, list[Event]]] = {
+        (rule.name, rule.channel): (rule, []) for rule in rules
+    }
+    for event in events:
+        fields = event.fields()
+        for rule in rules.matching(fields):
+            matched[(rule.name, rule.channel)][1].append(event)
+    alerts: list[NewAlert] = []
+    for rule, group in matched.values():
+        if not group:
+            continue
+        if len(group) > digest_threshold:
+            alerts.append(build_digest(rule, group))
+        else:
+            alerts.extend(build_alert(rule, event) for event in group)
+    return alerts

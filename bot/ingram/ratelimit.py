@@ -1,0 +1,202 @@
+"""One budget of Ingram calls for the whole process, shared fairly between its users.
+
+Ingram allows 60 calls per 60 seconds and says so in ``X-RateLimit-*`` headers. The
+``RateLimiter`` combines three things:
+
+* a local leaky bucket (aiolimiter) so the process never sends more than the limit;
+* what the server says: when ``X-RateLimit-Remaining`` reaches 0, or after a 429, nothing is
+  sent until ``X-RateLimit-Reset`` (UNIX time in ms) or ``Retry-After``;
+* priorities: an interactive call (a Slack user waiting) is always granted before a
+  background one (the poller), and background calls leave a reserve of the budget untouched,
+  so a poll walking many pages never makes a user wait for more than the call in flight.
+
+Calls above the limit are queued, never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from enum import IntEnum
+
+from aiolimiter import AsyncLimiter
+
+from bot.clock import Clock, utc_now
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Priority(IntEnum):
+    """Who is waiting for a call: lower values are served first."""
+
+    INTERACTIVE = 0
+    BACKGROUND = 1
+
+
+@dataclass
+class RateStats:
+    """What the limiter has done, for status pages and benchmarks."""
+
+    granted: int = 0
+    queued: int = 0
+    server_waits: int = 0
+    server_wait_seconds: float = 0.0
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
+    """``Retry-After`` as seconds (it may be a number or an HTTP date); None when absent."""
+    raw = headers.get("retry-after") or headers.get("Retry-After")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(raw) - now).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _header_float(headers: Mapping[str, str], name: str) -> float | None:
+    raw = headers.get(name) or headers.get(name.lower())
+    if raw is None:
+        return None
+    try:
+        return float(str(raw).strip())
+    except ValueError:
+        return None
+
+
+class RateLimiter:
+    """The process-wide Ingram call budget. ``await acquire(priority)`` before every call,
+    ``observe(status, headers)`` after every answer."""
+
+    def __init__(
+        self,
+        max_calls: int = 60,
+        period: float = 60.0,
+        *,
+        reserve: int | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.max_calls = max_calls
+        self.period = period
+        #: Calls of the budget that background work never spends.
+        self.reserve = max(1, max_calls // 10) if reserve is None else reserve
+        if self.reserve >= max_calls:
+            self.reserve = max_calls - 1
+        self._bucket = AsyncLimiter(max_calls, period)
+        self._clock = clock
+        self._sleep = sleep
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._pump: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
+        self._blocked_until = 0.0
+        self.stats = RateStats()
+
+    def __repr__(self) -> str:
+        return (
+            f"<RateLimiter {self.max_calls}/{self.period:g}s waiting={len(self._waiters)}"
+            f" blocked_for={self.blocked_for():.1f}s>"
+        )
+
+    def _need(self, priority: int) -> int:
+        return 1 if priority == Priority.INTERACTIVE else 1 + self.reserve
+
+    def blocked_for(self) -> float:
+        """Seconds until the server allows calls again (0 when it does now)."""
+        return max(0.0, self._blocked_until - self._clock().timestamp())
+
+    def expected_wait(self) -> float:
+        """A rough estimate of how long a call asked for now would wait, in seconds."""
+        queued = sum(1 for _p, _s, f in self._waiters if not f.done())
+        wait = self.blocked_for() + queued * self.period / self.max_calls
+        return wait if wait > 0 or self._bucket.has_capacity() else self.period / self.max_calls
+
+    def block_until(self, epoch_seconds: float) -> None:
+        """Send nothing before ``epoch_seconds`` (bounded to one rate period from now)."""
+        now = self._clock().timestamp()
+        until = min(epoch_seconds, now + self.period + 1.0)
+        self._blocked_until = max(self._blocked_until, until)
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> float:
+        """Learn from an answer's rate headers; returns seconds to wait before the next call.
+
+        A 429 blocks until ``X-RateLimit-Reset`` or ``Retry-After`` (the later of the two),
+        or one full period when the server gave neither.
+        """
+        now = self._clock()
+        remaining = _header_float(headers, "X-RateLimit-Remaining")
+        reset_ms = _header_float(headers, "X-RateLimit-Reset")
+        if status == 429:
+            candidates = []
+            if reset_ms is not None:
+                candidates.append(reset_ms / 1000.0)
+            after = retry_after_seconds(headers, now)
+            if after is not None:
+                candidates.append(now.timestamp() + after)
+            self.block_until(max(candidates) if candidates else now.timestamp() + self.period)
+        elif remaining is not None and remaining <= 0 and reset_ms is not None:
+            self.block_until(reset_ms / 1000.0)
+        return self.blocked_for()
+
+    async def acquire(self, priority: Priority = Priority.INTERACTIVE) -> None:
+        """Wait until a call may be sent. Higher-priority callers go first."""
+        if (
+            not self._waiters
+            and self.blocked_for() <= 0
+            and self._bucket.has_capacity(self._need(priority))
+        ):
+            await self._bucket.acquire()
+            self.stats.granted += 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (int(priority), next(self._seq), future))
+        self.stats.queued += 1
+        self._arrived.set()
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.create_task(self._grant_loop(), name="ingram-rate-limiter")
+        await future
+        self.stats.granted += 1
+
+    def _drop_cancelled(self) -> None:
+        while self._waiters and self._waiters[0][2].done():
+            heapq.heappop(self._waiters)
+
+    async def _grant_loop(self) -> None:
+        """Grant permits to waiters in priority order as the budget allows."""
+        drip = self.period / self.max_calls
+        while True:
+            self._drop_cancelled()
+            if not self._waiters:
+                return
+            blocked = self.blocked_for()
+            if blocked > 0:
+                self.stats.server_waits += 1
+                self.stats.server_wait_seconds += blocked
+                await self._sleep(blocked)
+                continue
+            priority = self._waiters[0][0]
+            # Interactive work waits for the bucket; background work only takes what is left
+            # above the reserve.
+            if priority == Priority.INTERACTIVE or self._bucket.has_capacity(self._need(priority)):
+                await self._bucket.acquire()
+            else:
+                # Background work waits for the bucket to drain past the reserve; an
+                # interactive arrival wakes the loop at once.
+                self._arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), drip)
+                continue
+            self._drop_cancelled()
+            if self._waiters:
+                heapq.heappop(self._waiters)[2].set_result(None)

@@ -1,0 +1,1 @@
+"""Listeners for buttons the app's messages carry."""

@@ -1,0 +1,93 @@
+"""The "Delete order" and "Cancel" buttons of a delete prompt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.ingram.errors import IngramError
+from bot.orders import DeleteRefused, Refusal, Requester
+from bot.slack.blocks import cancelled_message, delete_outcome_message, error_message
+from bot.slack.replies import Respond, answering_failures, send
+from bot.slack.services import Listener, Services
+
+#: Refusals that end the prompt for its owner; the others leave it for the right person.
+_ENDS_PROMPT = {Refusal.EXPIRED, Refusal.UNKNOWN_CONFIRMATION}
+
+
+def presser_of(body: dict[str, Any]) -> Requester:
+    user = body.get("user") or {}
+    channel = body.get("channel") or {}
+    return Requester(
+        user.get("id", ""), user.get("username") or user.get("name", ""), channel.get("id", "")
+    )
+
+
+async def _refused(respond: Respond, refusal: DeleteRefused) -> None:
+    if refusal.reason in _ENDS_PROMPT:
+        await send(
+            respond, error_message(refusal.message, emoji=":hourglass:"), replace_original=True
+        )
+    else:
+        await send(
+            respond,
+            error_message(refusal.message, emoji=":no_entry_sign:"),
+            replace_original=False,
+            response_type="ephemeral",
+        )
+
+
+def make_delete_confirm(services: Services) -> Listener:
+    async def delete_confirm(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        presser = presser_of(body)
+        confirmation = action.get("value", "")
+        async with answering_failures(respond, "a delete", replace_original=True):
+            try:
+                done = await services.orders.confirm_delete(presser, confirmation)
+            except IngramError as exc:
+                number = await services.orders.confirmation_order(confirmation)
+                advice = (
+                    f" Look the order up with `/order {number}` to see whether it was deleted"
+                    " before you try again."
+                    if exc.outcome_unknown
+                    else f" Nothing was deleted; run `/order delete {number}` again later."
+                )
+                await send(respond, error_message(str(exc) + advice), replace_original=True)
+                return
+            if isinstance(done, DeleteRefused):
+                await _refused(respond, done)
+                return
+            result = done.result
+            await send(
+                respond,
+                delete_outcome_message(
+                    result.ordernumber,
+                    result.outcome,
+                    result.message,
+                    result.remedy,
+                    presser.user_id,
+                ),
+                replace_original=True,
+            )
+
+    return delete_confirm
+
+
+def make_delete_cancel(services: Services) -> Listener:
+    async def delete_cancel(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        presser = presser_of(body)
+        async with answering_failures(respond, "a cancel"):
+            confirmation = action.get("value", "")
+            refusal = await services.orders.cancel_delete(presser, confirmation)
+            if refusal is not None:
+                await _refused(respond, refusal)
+                return
+            number = await services.orders.confirmation_order(confirmation)
+            await send(respond, cancelled_message(number), replace_original=True)
+
+    return delete_cancel

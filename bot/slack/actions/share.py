@@ -1,0 +1,38 @@
+"""The "Share in channel" button of a lookup: post a fresh copy for everyone to see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks import lookup_message
+from bot.slack.commands.parsing import ByPo, Lookup, parse_command
+from bot.slack.replies import Respond, answering_failures, send
+from bot.slack.services import Listener, Services
+
+
+def make_share(services: Services) -> Listener:
+    async def share_lookup(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        user = (body.get("user") or {}).get("id", "")
+        async with answering_failures(respond, "sharing a lookup", replace_original=False):
+            parsed = parse_command(action.get("value", ""))
+            if isinstance(parsed, Lookup):
+                result = await services.orders.lookup(parsed.ref)
+            elif isinstance(parsed, ByPo):
+                result = await services.orders.lookup_po(parsed.po)
+            else:
+                return
+            message = lookup_message(
+                result.query, result.orders, highlight=result.highlight, share_value=None
+            )
+            message.blocks.append(
+                {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user}>"}],
+                }
+            )
+            await send(respond, message, response_type="in_channel", replace_original=False)
+
+    return share_lookup

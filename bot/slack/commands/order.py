@@ -1,0 +1,106 @@
+"""``/order``: acknowledge at once, then answer through ``respond()``.
+
+The listener only reads the command and dispatches; each subcommand is a small function
+over the use cases in ``bot.orders``. Answers are ephemeral, with a button to share a lookup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.orders import DeletePrompt, Requester
+from bot.slack.blocks import (
+    delete_prompt_message,
+    error_message,
+    help_message,
+    lookup_message,
+    notice_message,
+)
+from bot.slack.commands import watcher
+from bot.slack.commands.parsing import (
+    ByPo,
+    Delete,
+    Help,
+    Holds,
+    Lookup,
+    Status,
+    parse_command,
+)
+from bot.slack.replies import Respond, answering_failures, send
+from bot.slack.services import Listener, Services
+
+#: Tell the user their lookup is queued when the rate limit makes it wait longer than this.
+QUEUE_NOTICE_SECONDS = 3.0
+
+
+def requester_of(command: dict[str, Any]) -> Requester:
+    return Requester(
+        command.get("user_id", ""), command.get("user_name", ""), command.get("channel_id", "")
+    )
+
+
+async def _tell_if_queued(services: Services, respond: Respond) -> None:
+    wait = services.orders.client.limiter.expected_wait()
+    if wait > QUEUE_NOTICE_SECONDS:
+        await send(
+            respond,
+            notice_message(
+                f"Ingram Micro's rate limit is reached; your request is queued and should be"
+                f" answered in about {wait:.0f} s."
+            ),
+        )
+
+
+async def lookup(services: Services, respond: Respond, ref: str) -> None:
+    await _tell_if_queued(services, respond)
+    result = await services.orders.lookup(ref)
+    await send(
+        respond,
+        lookup_message(result.query, result.orders, highlight=result.highlight, share_value=ref),
+    )
+
+
+async def lookup_po(services: Services, respond: Respond, po: str) -> None:
+    await _tell_if_queued(services, respond)
+    result = await services.orders.lookup_po(po)
+    await send(
+        respond, lookup_message(result.query, result.orders, highlight=None, share_value=f"po {po}")
+    )
+
+
+async def delete(services: Services, respond: Respond, requester: Requester, ref: str) -> None:
+    if services.orders.may_delete(requester):
+        await _tell_if_queued(services, respond)
+    prepared = await services.orders.request_delete(requester, ref)
+    if isinstance(prepared, DeletePrompt):
+        message = delete_prompt_message(
+            prepared.order, prepared.confirmation_id, prepared.expires_at
+        )
+    else:
+        message = error_message(prepared.message, emoji=":no_entry_sign:")
+    await send(respond, message)
+
+
+def make_order_command(services: Services) -> Listener:
+    """The ``/order`` listener, bound to ``services``."""
+
+    async def order_command(ack: Any, command: dict[str, Any], respond: Respond) -> None:
+        parsed = parse_command(command.get("text", ""))
+        if isinstance(parsed, Help):
+            await ack(**help_message(parsed.problem).payload())
+            return
+        await ack()
+        async with answering_failures(respond, f"/order {command.get('text', '').strip()}"):
+            match parsed:
+                case Lookup(ref):
+                    await lookup(services, respond, ref)
+                case ByPo(po):
+                    await lookup_po(services, respond, po)
+                case Delete(ref):
+                    await delete(services, respond, requester_of(command), ref)
+                case Holds(code):
+                    await send(respond, await watcher.holds(services, code))
+                case Status():
+                    await send(respond, await watcher.status(services))
+
+    return order_command

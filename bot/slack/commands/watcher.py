@@ -1,0 +1,119 @@
+"""``/order holds`` and ``/order status``: the hold watcher's view, from SQLite alone.
+
+Neither calls Ingram: holds come from the snapshot the poller keeps, status from the polls
+and outbox tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from bot.ingram.codes import hold_description
+from bot.slack.blocks import Message, context, header, pack, plural, section
+from bot.slack.mrkdwn import escape
+from bot.slack.services import Services
+from bot.store import current_holds, dead_letters, last_poll, last_successful_poll, outbox_stats
+
+
+def age(delta: timedelta) -> str:
+    """A duration the way people say it: 3 d 4 h, 5 h 12 min, 40 min, 20 s."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def _at(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+async def holds(services: Services, code: str | None) -> Message:
+    """What is on hold now, grouped by hold reason, oldest first, with how long."""
+    rows = await services.store.run(current_holds, code)
+    now = services.clock()
+    last = await services.store.run(last_successful_poll)
+    seen = f"As of the last poll, {_at(last.finished_at)}." if last else "No poll has run yet."
+    if not rows:
+        what = f"with hold code `{escape(code)}`" if code else ""
+        return Message(
+            "Nothing is on hold",
+            [section(f":white_check_mark: No shipment is on hold {what}."), context(seen)],
+        )
+    groups: dict[str, list] = defaultdict(list)
+    for row in rows:
+        groups[row.holdreasoncode].append(row)
+    oldest_first = sorted(groups.items(), key=lambda item: item[1][0].hold_since or now)
+    lines: list[str] = []
+    for hold_code, members in oldest_first:
+        lines.append(
+            f"*`{escape(hold_code)}` {escape(hold_description(hold_code) or 'unknown hold code')}*"
+            f" · {len(members)} shipment{'s' if len(members) != 1 else ''}"
+        )
+        for row in members:
+            held = age(now - row.hold_since) if row.hold_since else "?"
+            lines.append(
+                f"• *{escape(row.subordernumber)}* (PO {escape(row.customerordernumber) or '-'})"
+                f" held {held} · {escape(row.hold_text)}"
+            )
+    blocks = [header(f"{len(rows)} shipment{'s' if len(rows) != 1 else ''} on hold")]
+    packed, left = pack(lines, 45)
+    blocks += packed
+    notes = [seen]
+    if left:
+        notes.append(f"…and {left} more lines not shown; narrow it with `/order holds CODE`.")
+    blocks.append(context(*notes))
+    return Message(f"{len(rows)} shipment(s) on hold", blocks)
+
+
+async def status(services: Services) -> Message:
+    """When the watcher last polled, what it cost, and how delivery is doing."""
+    now = services.clock()
+    last = await services.store.run(last_poll)
+    good = await services.store.run(last_successful_poll)
+    stats = await services.store.run(outbox_stats, now)
+    dead = await services.store.run(dead_letters, 5)
+    lines = []
+    if last is None:
+        lines.append(":hourglass: No poll has run yet.")
+    else:
+        state = (
+            ":white_check_mark: succeeded"
+            if last.ok
+            else f":x: failed: {escape(last.error or 'unknown error')}"
+        )
+        lines.append(
+            f"*Last poll* {_at(last.finished_at)} ({age(now - last.finished_at)} ago): {state}"
+            f" · took {last.duration_s:.1f} s · {plural(last.calls, 'Ingram call')}"
+            f" · {plural(last.orders, 'order')}, {plural(last.suborders, 'shipment')}"
+            f" · {plural(last.events, 'change')}, {plural(last.alerts, 'alert')}"
+            + (" (the baseline: no alerts on a first poll)" if last.baseline else "")
+        )
+        if not last.ok and good is not None:
+            since = age(now - good.finished_at)
+            lines.append(f"*Last successful poll* {_at(good.finished_at)} ({since} ago)")
+    if services.poll_interval:
+        lines.append(f"*Polling* every {age(timedelta(seconds=services.poll_interval))}")
+    else:
+        lines.append("*Polling* is off (ORDERBOT_POLL_INTERVAL=0)")
+    backlog = f"*Outbox* {stats.pending} alert{'s' if stats.pending != 1 else ''} waiting"
+    if stats.oldest_pending_at is not None:
+        backlog += f", the oldest for {age(now - stats.oldest_pending_at)}"
+    lines.append(backlog + f" · {stats.dead} dead letter{'s' if stats.dead != 1 else ''}")
+    for row in dead:
+        lines.append(
+            f"• :warning: alert #{row.id} for {escape(row.channel)} (rule {escape(row.rule)}):"
+            f" {escape(row.last_error or 'failed')}"
+        )
+    if stats.dead:
+        lines.append(
+            "_Dead letters are alerts Slack refused for good; fix the channel or invite the bot._"
+        )
+    return Message("orderbot status", [header("Hold watcher status"), *pack(lines, 40)[0]])

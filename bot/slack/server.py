@@ -1,0 +1,196 @@
+"""Serve the Slack app: HTTP mode (Slack's request URL at ``POST /slack/events``) or
+Socket Mode (no public URL), both with ``GET /healthz``.
+
+Long-running Socket Mode clients are known to go deaf: the websocket stays open, or the SDK's
+own receive and ping tasks die, and events simply stop arriving. ``SocketWatchdog`` checks
+what the SDK does not: that the receiver task is alive, that the session is open and that a
+pong or a message arrived recently; otherwise it logs why and opens a new connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+
+log = logging.getLogger("orderbot.slack")
+
+
+@dataclass
+class PartHealth:
+    """One part of orderbot as ``/healthz`` reports it."""
+
+    ok: bool
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+HealthCheck = Callable[[], Awaitable[dict[str, PartHealth]]]
+
+
+def health_response(parts: dict[str, PartHealth]) -> web.Response:
+    """200 with every part when all are ok, 503 naming the unhealthy ones otherwise."""
+    ok = all(p.ok for p in parts.values())
+    body = {
+        "ok": ok,
+        "unhealthy": sorted(name for name, p in parts.items() if not p.ok),
+        "parts": {name: {"ok": p.ok, "detail": p.detail, **p.data} for name, p in parts.items()},
+    }
+    return web.Response(
+        status=200 if ok else 503,
+        text=json.dumps(body, default=str),
+        content_type="application/json",
+    )
+
+
+def web_application(app: AsyncApp | None, health: HealthCheck) -> web.Application:
+    """The aiohttp application: Slack's request URL (when ``app`` is given) and ``/healthz``."""
+    web_app = web.Application()
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return health_response(await health())
+
+    web_app.router.add_get("/healthz", healthz)
+    if app is not None:
+
+        async def slack_events(request: web.Request) -> web.Response:
+            bolt_request = await to_bolt_request(request)
+            bolt_response = await app.async_dispatch(bolt_request)
+            return await to_aiohttp_response(bolt_response)
+
+        web_app.router.add_post("/slack/events", slack_events)
+    return web_app
+
+
+class HttpServer:
+    """An aiohttp server on a host and port (port 0 picks a free one)."""
+
+    def __init__(self, web_app: web.Application, host: str, port: int) -> None:
+        self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+        self.host = host
+        self.port = port
+
+    async def start(self) -> int:
+        """Start listening; returns the port."""
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=5.0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Stop taking requests and let those in flight finish (up to 5 s)."""
+        await self._runner.cleanup()
+
+
+class SocketWatchdog:
+    """Reconnects a Socket Mode client that has silently stopped receiving."""
+
+    def __init__(
+        self, client: SocketModeClient, *, stale_after: float = 60.0, check_every: float = 10.0
+    ) -> None:
+        self.client = client
+        self.stale_after = stale_after
+        self.check_every = check_every
+        self.reconnects = 0
+        self.last_message = time.time()
+        self._task: asyncio.Task[None] | None = None
+        client.on_message_listeners.append(self._saw_message)
+
+    async def _saw_message(self, _message: Any) -> None:
+        self.last_message = time.time()
+
+    def last_activity(self) -> float:
+        """UNIX time of the last message or pong from Slack."""
+        return max(self.last_message, self.client.last_ping_pong_time or 0.0)
+
+    def problem(self) -> str | None:
+        """Why the connection looks dead, or None while it looks alive."""
+        client = self.client
+        if client.closed:
+            return None
+        receiver = client.message_receiver
+        if receiver is None or receiver.done():
+            return "its receiver task has stopped"
+        session = client.current_session
+        if session is None or session.closed:
+            return "its websocket is closed"
+        silent = time.time() - self.last_activity()
+        if silent > self.stale_after:
+            return f"nothing (not even a pong) has arrived for {silent:.0f} s"
+        return None
+
+    async def check(self) -> bool:
+        """Reconnect if the connection looks dead; True when it did."""
+        reason = self.problem()
+        if reason is None:
+            return False
+        self.reconnects += 1
+        log.warning("Socket Mode connection looks dead: %s; reconnecting", reason)
+        self.last_message = time.time()  # give the new connection its full grace period
+        await self.client.connect_to_new_endpoint(force=True)
+        log.info("Socket Mode reconnected (reconnect #%d)", self.reconnects)
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_every)
+            try:
+                await self.check()
+            except Exception as exc:  # keep watching; the next check tries again
+                log.warning("Socket Mode reconnect failed: %s", type(exc).__name__)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="socket-mode-watchdog")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+class SocketModeRunner:
+    """Socket Mode: the app's connection to Slack, its watchdog, and a small health server."""
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        app_token: str,
+        *,
+        ping_interval: float = 10.0,
+        stale_after: float | None = None,
+        check_every: float | None = None,
+    ) -> None:
+        self.handler = AsyncSocketModeHandler(app, app_token, ping_interval=ping_interval)
+        self.watchdog = SocketWatchdog(
+            self.handler.client,
+            stale_after=stale_after if stale_after is not None else ping_interval * 3,
+            check_every=check_every if check_every is not None else ping_interval,
+        )
+
+    async def start(self) -> None:
+        await self.handler.connect_async()
+        self.watchdog.start()
+
+    async def connected(self) -> bool:
+        return await self.handler.client.is_connected() and self.watchdog.problem() is None
+
+    async def stop(self) -> None:
+        await self.watchdog.stop()
+        await self.handler.close_async()
