@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.ingram.codes import hold_description, status_description
-from bot.ingram.models import Order
+from bot.ingram.models import Order, ShipmentCodes
 
 HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
@@ -60,7 +59,7 @@ _KIND_ORDER: dict[str, int] = {
 
 
 @dataclass(frozen=True, slots=True)
-class SuborderState:
+class SuborderState(ShipmentCodes):
     """One shipment as the watcher remembers it: one row of the snapshot.
 
     ``entrytimestamp`` is the order's entry time as ``bot.clock.iso`` writes it, or "" when
@@ -75,21 +74,6 @@ class SuborderState:
     status: str = ""
     holdreasoncode: str = ""
     holdreason: str = ""
-
-    @property
-    def on_hold(self) -> bool:
-        """A suborder is on hold when its hold reason code is not blank."""
-        return self.holdreasoncode != ""
-
-    @property
-    def status_text(self) -> str:
-        """The API's status text, or the spec's description when the API sent none."""
-        return self.status or status_description(self.statuscode)
-
-    @property
-    def hold_text(self) -> str:
-        """The API's hold reason text, or the spec's description when the API sent none."""
-        return self.holdreason or hold_description(self.holdreasoncode)
 
 
 def rows_from_orders(orders: Iterable[Order]) -> list[SuborderState]:

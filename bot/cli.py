@@ -12,14 +12,24 @@ import getpass
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot import __version__
-from bot.config import ConfigError, load_bot, load_ingram
+from bot.config import (
+    ConfigError,
+    Settings,
+    StartupError,
+    load_bot,
+    load_ingram,
+    load_settings,
+    load_slack,
+)
 from bot.ingram.client import IngramClient
 from bot.ingram.errors import IngramError, InvalidArgumentError
 from bot.log import setup_logging
 from bot.orders import DeletePrompt, DeleteRefused, OrderService, Requester
+from bot.rules import RulesError, check_rules, load_rules
 from bot.terminal import delete_data, dumps, order_data, orders_text
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_INGRAM = 0, 1, 2, 3
@@ -98,6 +108,16 @@ async def cmd_delete(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_REFUSED
 
 
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(
+        poll_interval=args.poll_interval,
+        scenario_every=args.scenario_every,
+        rules=Path(args.rules) if args.rules else None,
+    )
+
+
 # --- the emulator --------------------------------------------------------------------------
 
 
@@ -106,6 +126,61 @@ async def cmd_sandbox(args: argparse.Namespace) -> int:
 
     await run_sandbox(args.host, args.port, scenario=args.scenario)
     return EXIT_OK
+
+
+# --- the bot ------------------------------------------------------------------------------
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.runtime import Orderbot
+
+    settings = load_settings()
+    _logging(settings)
+    await Orderbot(settings, port=args.port, host=args.host).run_until_signalled()
+    return EXIT_OK
+
+
+async def cmd_poll(args: argparse.Namespace) -> int:
+    from bot.runtime import poll_once
+
+    ingram, slack, bot_settings = load_ingram(), load_slack(signing=False), load_bot()
+    _logging(Settings(ingram, slack, bot_settings))
+    outcome = await poll_once(ingram, slack, bot_settings, delivery_timeout=args.delivery_timeout)
+    _out(outcome.summary)
+    if not outcome.ok:
+        raise Fail(outcome.problem, EXIT_INGRAM)
+    return EXIT_OK
+
+
+async def cmd_rules_check(args: argparse.Namespace) -> int:
+    name = args.path or str(load_bot().rules_path)
+    problems = check_rules(Path(name))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        raise Fail(f"{name}: {len(problems)} problem(s) in the rules", EXIT_USAGE)
+    _out(f"{name}: {len(load_rules(Path(name)))} rules, all valid")
+    return EXIT_OK
+
+
+async def cmd_health(args: argparse.Namespace) -> int:
+    import httpx
+
+    bot_settings = load_bot()
+    socket_mode = bool(os.environ.get("SLACK_APP_TOKEN", "").strip())
+    port = args.port or (bot_settings.health_port if socket_mode else bot_settings.port)
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        async with httpx.AsyncClient(timeout=args.timeout) as http:
+            response = await http.get(url)
+    except httpx.HTTPError as exc:
+        what = f"no answer from {url} ({type(exc).__name__}); is orderbot serve running?"
+        raise Fail(what, EXIT_REFUSED) from None
+    _out(response.text)
+    return EXIT_OK if response.status_code == 200 else EXIT_REFUSED
+
+
+def _logging(settings: Settings) -> None:
+    setup_logging(settings.bot.log_format, settings.bot.log_level, settings.secrets())
 
 
 # --- parser --------------------------------------------------------------------------------
@@ -134,6 +209,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_delete)
 
+    p = sub.add_parser("serve", help="run the Slack app, the poller and the notifier")
+    p.add_argument("--host", default="0.0.0.0", help="interface to listen on (HTTP mode)")  # noqa: S104
+    p.add_argument("--port", type=int, default=None, help="HTTP port (default ORDERBOT_PORT, 3000)")
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("poll", help="run one poll of the hold watcher and deliver its alerts")
+    p.add_argument("--once", action="store_true", required=True, help="one poll, then exit")
+    p.add_argument(
+        "--delivery-timeout",
+        type=float,
+        default=30.0,
+        help="seconds to keep retrying Slack before leaving alerts in the outbox (default 30)",
+    )
+    p.set_defaults(handler=cmd_poll)
+
+    p = sub.add_parser("health", help="ask a running orderbot serve for /healthz (exit 0 if ok)")
+    p.add_argument("--port", type=int, default=None, help="default: the port serve listens on")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.set_defaults(handler=cmd_health)
+
+    p = sub.add_parser("rules", help="work with the alert rules")
+    rules_sub = p.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    check = rules_sub.add_parser("check", help="validate a rules file or folder")
+    check.add_argument("path", nargs="?", help="file or folder (default ORDERBOT_RULES, rules/)")
+    check.set_defaults(handler=cmd_rules_check)
+
+    p = sub.add_parser("demo", help="try orderbot with no Slack or Ingram account")
+    p.add_argument("--poll-interval", type=float, default=5.0, help="seconds between polls")
+    p.add_argument(
+        "--scenario-every", type=float, default=20.0, help="seconds between hold changes"
+    )
+    p.add_argument("--rules", help="rules file or folder (default: the shipped rules/)")
+    p.set_defaults(handler=cmd_demo)
+
     p = sub.add_parser("sandbox", help="run the Ingram Micro API emulator")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
@@ -155,6 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Fail as exc:
         print(f"orderbot: {exc}", file=sys.stderr)
         return exc.status
+    except RulesError as exc:
+        print(f"orderbot: invalid rules, not starting:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StartupError as exc:
+        print(f"orderbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (ConfigError, InvalidArgumentError) as exc:
         print(f"orderbot: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -27,6 +27,11 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
+class StartupError(Exception):
+    """orderbot cannot start although its settings are well formed (Slack refused the token,
+    an API is unreachable); the message says why and what to do."""
+
+
 class Secret:
     """A credential. Its repr and str never show the value; ``reveal()`` does."""
 
@@ -235,8 +240,12 @@ def load_ingram(env: Mapping[str, str] | None = None) -> IngramSettings:
     )
 
 
-def load_slack(env: Mapping[str, str] | None = None) -> SlackSettings:
-    """The Slack section; raises ``ConfigError`` naming the first bad variable."""
+def load_slack(env: Mapping[str, str] | None = None, *, signing: bool = True) -> SlackSettings:
+    """The Slack section; raises ``ConfigError`` naming the first bad variable.
+
+    ``signing=False`` is for commands that post to Slack but take no requests from it
+    (``orderbot poll --once``): the signing secret is then optional.
+    """
     env = os.environ if env is None else env
     bot_token = _required(
         env,
@@ -245,8 +254,14 @@ def load_slack(env: Mapping[str, str] | None = None) -> SlackSettings:
     )
     if not bot_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
-    signing = _required(
-        env, "SLACK_SIGNING_SECRET", "set it to the Signing Secret from the app's Basic Information"
+    signing_secret = (
+        _required(
+            env,
+            "SLACK_SIGNING_SECRET",
+            "set it to the Signing Secret from the app's Basic Information",
+        )
+        if signing
+        else _get(env, "SLACK_SIGNING_SECRET")
     )
     app_token = _get(env, "SLACK_APP_TOKEN")
     if app_token and not app_token.startswith("xapp-"):
@@ -259,7 +274,7 @@ def load_slack(env: Mapping[str, str] | None = None) -> SlackSettings:
         api_url += "/"
     return SlackSettings(
         bot_token=Secret(bot_token),
-        signing_secret=Secret(signing),
+        signing_secret=Secret(signing_secret),
         app_token=Secret(app_token) if app_token else None,
         api_url=api_url,
     )

@@ -65,6 +65,12 @@ from bot.ingram.windows import is_available, next_opening, window_for
 log = logging.getLogger("orderbot.ingram")
 
 MAX_PAGE_SIZE = 100
+#: Ingram calls in flight at once: below the 60-a-minute budget, so it never holds back a call
+#: the budget allows. More would wait inside httpx's connection pool, whose bookkeeping grows
+#: with its queue and its idle connections and stalls the event loop (Slack's acks with it).
+MAX_CONNECTIONS = 50
+#: Idle connections kept open for the next calls.
+KEEPALIVE_CONNECTIONS = 10
 #: How many 429 answers in a row one call accepts before giving up (each waits for a reset).
 MAX_RATE_LIMITED = 10
 
@@ -168,8 +174,12 @@ class IngramClient:
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=KEEPALIVE_CONNECTIONS
+            ),
             headers={"User-Agent": f"orderbot/{__version__}", "Accept": "application/json"},
         )
+        self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
         self._tokens = TokenCache(self._request_token, clock=clock)
 
     @classmethod
@@ -294,9 +304,10 @@ class IngramClient:
             started = time.perf_counter()
             try:
                 self.stats.calls += 1
-                response = await self._http.request(
-                    method, url, params=params, headers={"Authorization": f"Bearer {token}"}
-                )
+                async with self._slots:
+                    response = await self._http.request(
+                        method, url, params=params, headers={"Authorization": f"Bearer {token}"}
+                    )
             except httpx.TransportError as exc:
                 detail = _describe(exc)
                 log.warning("ingram %s %s: %s (attempt %d)", method, _path(url), detail, attempt)

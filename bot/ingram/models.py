@@ -27,16 +27,15 @@ class Link:
     type: str = "GET"
 
 
-@dataclass(frozen=True, slots=True)
-class Suborder:
-    """One shipment of an order."""
+class ShipmentCodes:
+    """What every record of a shipment's status and hold (``statuscode``, ``status``,
+    ``holdreasoncode``, ``holdreason``) can say about them."""
 
-    subordernumber: str
-    statuscode: str = ""
-    status: str = ""
-    holdreasoncode: str = ""
-    holdreason: str = ""
-    links: tuple[Link, ...] = ()
+    __slots__ = ()
+    statuscode: str
+    status: str
+    holdreasoncode: str
+    holdreason: str
 
     @property
     def on_hold(self) -> bool:
@@ -52,6 +51,18 @@ class Suborder:
     def hold_text(self) -> str:
         """The API's hold reason text, or the spec's description when the API sent none."""
         return self.holdreason or hold_description(self.holdreasoncode)
+
+
+@dataclass(frozen=True, slots=True)
+class Suborder(ShipmentCodes):
+    """One shipment of an order."""
+
+    subordernumber: str
+    statuscode: str = ""
+    status: str = ""
+    holdreasoncode: str = ""
+    holdreason: str = ""
+    links: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,13 +34,17 @@ ACTION_IDS = (ACTION_SHARE, ACTION_DELETE_CONFIRM, ACTION_DELETE_CANCEL)
 
 @dataclass(frozen=True)
 class Message:
-    """What ``respond``/``chat.postMessage`` get: fallback text and blocks."""
+    """What ``respond``/``chat.postMessage`` get: fallback text and blocks.
+
+    ``text`` is plain words (Slack shows it in notifications); ``payload`` escapes it, so an
+    order number, a PO or an error detail in it can never mention anyone or link anywhere.
+    """
 
     text: str
     blocks: list[Block]
 
     def payload(self, **extra: Any) -> dict[str, Any]:
-        return {"text": self.text, "blocks": self.blocks, **extra}
+        return {"text": escape(self.text), "blocks": self.blocks, **extra}
 
 
 def plural(count: int, word: str) -> str:

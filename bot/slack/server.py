@@ -4,7 +4,9 @@ Socket Mode (no public URL), both with ``GET /healthz``.
 Long-running Socket Mode clients are known to go deaf: the websocket stays open, or the SDK's
 own receive and ping tasks die, and events simply stop arriving. ``SocketWatchdog`` checks
 what the SDK does not: that the receiver task is alive, that the session is open and that a
-pong or a message arrived recently; otherwise it logs why and opens a new connection.
+pong or a message arrived recently; otherwise it logs why and opens a new connection. It is
+the one place that decides to reconnect: the SDK's own monitor would race it and open two
+connections for one failure (Slack's ``disconnect`` refresh is still handled by the SDK).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
 log = logging.getLogger("orderbot.slack")
+
+#: Connections the HTTP server's listen queue holds while the loop is busy.
+LISTEN_BACKLOG = 1024
 
 
 @dataclass
@@ -77,14 +82,18 @@ class HttpServer:
     """An aiohttp server on a host and port (port 0 picks a free one)."""
 
     def __init__(self, web_app: web.Application, host: str, port: int) -> None:
-        self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            web_app, access_log=None, handle_signals=False, shutdown_timeout=5.0
+        )
         self.host = host
         self.port = port
 
     async def start(self) -> int:
         """Start listening; returns the port."""
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=5.0)
+        # Slack opens a connection per request; a burst of commands must not overflow the
+        # listen queue (the kernel would drop SYNs and the client retry after a whole second).
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=LISTEN_BACKLOG)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self.port
@@ -111,6 +120,8 @@ class SocketWatchdog:
         self.last_message = time.time()
         self._task: asyncio.Task[None] | None = None
         client.on_message_listeners.append(self._saw_message)
+        client.default_auto_reconnect_enabled = False
+        client.auto_reconnect_enabled = False
 
     async def _saw_message(self, _message: Any) -> None:
         self.last_message = time.time()
@@ -137,13 +148,20 @@ class SocketWatchdog:
 
     async def check(self) -> bool:
         """Reconnect if the connection looks dead; True when it did."""
-        reason = self.problem()
-        if reason is None:
+        if self.problem() is None:
             return False
-        self.reconnects += 1
-        log.warning("Socket Mode connection looks dead: %s; reconnecting", reason)
-        self.last_message = time.time()  # give the new connection its full grace period
-        await self.client.connect_to_new_endpoint(force=True)
+        client = self.client
+        # The SDK takes this lock to follow Slack's "disconnect" refresh; look again once it
+        # is ours, so that one failure never opens two connections.
+        async with client.connect_operation_lock:
+            reason = self.problem()
+            if reason is None:
+                return False
+            self.reconnects += 1
+            log.warning("Socket Mode connection looks dead: %s; reconnecting", reason)
+            self.last_message = time.time()  # give the new connection its full grace period
+            client.wss_uri = await client.issue_new_wss_url()
+            await client.connect()
         log.info("Socket Mode reconnected (reconnect #%d)", self.reconnects)
         return True
 

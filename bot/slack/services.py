@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.clock import Clock, utc_now
 from bot.orders import OrderService
 from bot.store import AsyncStore
 
+log = logging.getLogger("orderbot.slack")
+
 #: A Bolt listener; Bolt passes the arguments it names (ack, body, respond, ...).
 Listener = Callable[..., Awaitable[None]]
+
+#: Answers start once Slack's requests have paused this long (seconds): a burst of commands
+#: is acknowledged before the answers' Ingram calls compete with it for the event loop...
+ACKS_FIRST_QUIET = 0.02
+#: ...but no answer waits longer than this for the pause.
+ACKS_FIRST_MAX_WAIT = 0.25
 
 
 @dataclass
@@ -21,3 +34,52 @@ class Services:
     store: AsyncStore
     clock: Clock = utc_now
     poll_interval: float = 300.0
+    #: Answers being worked on after their request was acknowledged.
+    answers: set[asyncio.Task[None]] = field(default_factory=set)
+    #: ``time.monotonic()`` when the last request from Slack came in.
+    last_request: float = 0.0
+
+    def saw_request(self) -> None:
+        """Note a request from Slack (a Bolt middleware calls this for every one)."""
+        self.last_request = time.monotonic()
+
+    async def acks_first(self) -> None:
+        """Wait until Slack's requests pause (at most ``ACKS_FIRST_MAX_WAIT``): Slack's 3 s
+        deadline is on acks, and an answer does not suffer from starting 20 ms later."""
+        deadline = time.monotonic() + ACKS_FIRST_MAX_WAIT
+        while True:  # waiting for the absence of requests: a timer, not an event
+            wait = min(self.last_request + ACKS_FIRST_QUIET, deadline) - time.monotonic()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    def later(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Work on an answer after the listener returned, so that Slack gets the ack first.
+
+        Listeners ack and return at once (Bolt then sends the ack without polling for it);
+        the answer follows through ``respond()``. ``work`` must answer its own failures.
+        """
+
+        async def answer() -> None:
+            await self.acks_first()
+            await work
+
+        task = asyncio.create_task(answer(), name=name)
+        self.answers.add(task)
+        task.add_done_callback(self.answers.discard)
+        task.add_done_callback(lambda _task: work.close())  # cancelled before it started
+        return task
+
+    async def drain(self, grace: float = 10.0) -> None:
+        """Let the answers in flight finish (up to ``grace`` s), then cancel the rest."""
+        pending = set(self.answers)
+        if not pending:
+            return
+        _done, late = await asyncio.wait(pending, timeout=grace)
+        for task in late:
+            task.cancel()
+        for task in late:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if late:
+            log.warning("%d answers were still in progress at shutdown and were dropped", len(late))

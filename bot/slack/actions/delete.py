@@ -36,41 +36,56 @@ async def _refused(respond: Respond, refusal: DeleteRefused) -> None:
         )
 
 
+async def confirm(
+    services: Services, presser: Requester, confirmation: str, respond: Respond
+) -> None:
+    """Claim the confirmation and delete; the prompt is replaced with the outcome."""
+    async with answering_failures(respond, "a delete", replace_original=True):
+        try:
+            done = await services.orders.confirm_delete(presser, confirmation)
+        except IngramError as exc:
+            number = await services.orders.confirmation_order(confirmation)
+            advice = (
+                f" Look the order up with `/order {number}` to see whether it was deleted"
+                " before you try again."
+                if exc.outcome_unknown
+                else f" Nothing was deleted; run `/order delete {number}` again later."
+            )
+            await send(respond, error_message(str(exc) + advice), replace_original=True)
+            return
+        if isinstance(done, DeleteRefused):
+            await _refused(respond, done)
+            return
+        result = done.result
+        await send(
+            respond,
+            delete_outcome_message(
+                result.ordernumber, result.outcome, result.message, result.remedy, presser.user_id
+            ),
+            replace_original=True,
+        )
+
+
+async def cancel(
+    services: Services, presser: Requester, confirmation: str, respond: Respond
+) -> None:
+    """Use the confirmation up without deleting; the prompt says so."""
+    async with answering_failures(respond, "a cancel"):
+        refusal = await services.orders.cancel_delete(presser, confirmation)
+        if refusal is not None:
+            await _refused(respond, refusal)
+            return
+        number = await services.orders.confirmation_order(confirmation)
+        await send(respond, cancelled_message(number), replace_original=True)
+
+
 def make_delete_confirm(services: Services) -> Listener:
     async def delete_confirm(
         ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         await ack()
-        presser = presser_of(body)
-        confirmation = action.get("value", "")
-        async with answering_failures(respond, "a delete", replace_original=True):
-            try:
-                done = await services.orders.confirm_delete(presser, confirmation)
-            except IngramError as exc:
-                number = await services.orders.confirmation_order(confirmation)
-                advice = (
-                    f" Look the order up with `/order {number}` to see whether it was deleted"
-                    " before you try again."
-                    if exc.outcome_unknown
-                    else f" Nothing was deleted; run `/order delete {number}` again later."
-                )
-                await send(respond, error_message(str(exc) + advice), replace_original=True)
-                return
-            if isinstance(done, DeleteRefused):
-                await _refused(respond, done)
-                return
-            result = done.result
-            await send(
-                respond,
-                delete_outcome_message(
-                    result.ordernumber,
-                    result.outcome,
-                    result.message,
-                    result.remedy,
-                    presser.user_id,
-                ),
-                replace_original=True,
-            )
+        work = confirm(services, presser_of(body), action.get("value", ""), respond)
+        services.later(work, "delete confirm")
 
     return delete_confirm
 
@@ -80,14 +95,8 @@ def make_delete_cancel(services: Services) -> Listener:
         ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         await ack()
-        presser = presser_of(body)
-        async with answering_failures(respond, "a cancel"):
-            confirmation = action.get("value", "")
-            refusal = await services.orders.cancel_delete(presser, confirmation)
-            if refusal is not None:
-                await _refused(respond, refusal)
-                return
-            number = await services.orders.confirmation_order(confirmation)
-            await send(respond, cancelled_message(number), replace_original=True)
+        services.later(
+            cancel(services, presser_of(body), action.get("value", ""), respond), "delete cancel"
+        )
 
     return delete_cancel

@@ -19,6 +19,7 @@ from bot.slack.blocks import (
 from bot.slack.commands import watcher
 from bot.slack.commands.parsing import (
     ByPo,
+    Command,
     Delete,
     Help,
     Holds,
@@ -81,8 +82,27 @@ async def delete(services: Services, respond: Respond, requester: Requester, ref
     await send(respond, message)
 
 
+async def answer(
+    services: Services, parsed: Command, command: dict[str, Any], respond: Respond
+) -> None:
+    """Work out the answer to an acknowledged ``/order`` and send it through ``respond``."""
+    async with answering_failures(respond, f"/order {command.get('text', '').strip()}"):
+        match parsed:
+            case Lookup(ref):
+                await lookup(services, respond, ref)
+            case ByPo(po):
+                await lookup_po(services, respond, po)
+            case Delete(ref):
+                await delete(services, respond, requester_of(command), ref)
+            case Holds(code):
+                await send(respond, await watcher.holds(services, code))
+            case Status():
+                await send(respond, await watcher.status(services))
+
+
 def make_order_command(services: Services) -> Listener:
-    """The ``/order`` listener, bound to ``services``."""
+    """The ``/order`` listener, bound to ``services``: usage at once in the ack, anything
+    else acknowledged at once and answered through ``respond()``."""
 
     async def order_command(ack: Any, command: dict[str, Any], respond: Respond) -> None:
         parsed = parse_command(command.get("text", ""))
@@ -90,17 +110,6 @@ def make_order_command(services: Services) -> Listener:
             await ack(**help_message(parsed.problem).payload())
             return
         await ack()
-        async with answering_failures(respond, f"/order {command.get('text', '').strip()}"):
-            match parsed:
-                case Lookup(ref):
-                    await lookup(services, respond, ref)
-                case ByPo(po):
-                    await lookup_po(services, respond, po)
-                case Delete(ref):
-                    await delete(services, respond, requester_of(command), ref)
-                case Holds(code):
-                    await send(respond, await watcher.holds(services, code))
-                case Status():
-                    await send(respond, await watcher.status(services))
+        services.later(answer(services, parsed, command, respond), "answer /order")
 
     return order_command

@@ -1,0 +1,196 @@
+"""``orderbot demo``: the whole bot on embedded defaults, with no Slack or Ingram account.
+
+It starts the Ingram sandbox emulator with its seeded orders and its scenario clock (holds go
+on and off every 20 s by default), a temporary database, the shipped rules, the poller on a short
+interval, and a Slack stand-in that prints every message orderbot would post. Commands come
+from standard input, as a Slack user would type them; at the end of the input it exits 0::
+
+    printf '/order 20-RD12H\\n' | orderbot demo
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+from bot.clock import utc_now
+from bot.rules import load_rules
+from bot.sandbox.scenario import default_scenario
+from bot.sandbox.slack import Message
+from bot.sandbox.world import SandboxWorld
+
+HELP = """\
+Type what a Slack user would:
+  /order 20-RD12H            an order with every shipment (try 20-MX14B: 14 shipments)
+  /order 20-RD12H-11         the order of a shipment, that shipment highlighted
+  /order po CUSTPO           every order with a customer PO
+  /order delete 20-11852     a deletable order: then  press Delete order  (or  press Cancel)
+  /order delete 20-REL01     a released order, which cannot be deleted
+  /order holds [CODE]        what is on hold now      /order status   the hold watcher
+  /order help                the bot's own help
+and, to drive the demo:
+  press <button>             press a button of the last message that has buttons
+  as alice | as bob          act as alice (may delete) or bob (may not)
+  wait <seconds>             let time pass: the sandbox moves holds, alerts appear
+  help                       this text              quit   leave (so does end of input)"""
+
+USERS = {"alice": ("U0ALICE", "alice"), "bob": ("U0BOB", "bob")}
+REPLY_TIMEOUT = 60.0
+
+
+class Demo:
+    """Reads commands, sends them through the Slack stand-in, prints what the bot posts."""
+
+    def __init__(self, world: SandboxWorld, out: TextIO, scenario_every: float = 20.0) -> None:
+        self.world = world
+        self.out = out
+        self.scenario_every = scenario_every
+        self.user = world.user(*USERS["alice"])
+        world.slack.on_message.append(self._show)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def _show(self, message: Message) -> None:
+        if message.kind == "ack" and not (message.text or message.blocks):
+            return
+        self.say(message.render())
+
+    def banner(self) -> None:
+        world = self.world
+        rules = load_rules(Path(world.settings.bot.rules_path))
+        channels = sorted({r.channel for r in rules})
+        self.say(
+            "orderbot demo: nothing here talks to Slack or Ingram Micro.\n"
+            f"  Ingram sandbox  {world.ingram.url} (customer 20-123456, UK, seeded orders;"
+            f" holds change every {self.scenario_every:g} s)\n"
+            f"  Slack stand-in  prints every message orderbot posts\n"
+            f"  hold watcher    polls every {world.settings.bot.poll_interval:g} s;"
+            f" {len(rules)} rules post to {', '.join(channels)}\n"
+            "Type help for the commands."
+        )
+
+    async def handle(self, line: str) -> bool:
+        """Carry out one line; False when the demo should end."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        if word in ("quit", "exit"):
+            return False
+        if word == "help":
+            self.say(HELP)
+        elif word.startswith("/"):
+            await self._command(word, rest.strip())
+        elif word == "press":
+            await self._press(rest.strip())
+        elif word == "as":
+            self._become(rest.strip().lower())
+        elif word == "wait":
+            await self._wait(rest.strip())
+        else:
+            self.say(f"? {line!r} is not a command here. Type help.")
+        return True
+
+    async def _command(self, command: str, text: str) -> None:
+        if command != "/order":
+            self.say(f"? orderbot only has /order (not {command}). Type help.")
+            return
+        result = await self.user.command(command, text)
+        if result.status != 200:
+            self.say(f"? Slack would show an error: the app answered HTTP {result.status}.")
+            return
+        if result.ack_message is None:
+            await self._reply(result)
+
+    async def _press(self, label: str) -> None:
+        if not label:
+            self.say("? press what? e.g. press Delete order")
+            return
+        message = next((m for m in reversed(self.world.slack.messages) if m.buttons()), None)
+        if message is None:
+            self.say("? no message has buttons yet")
+            return
+        try:
+            button = message.button(label)
+        except LookupError:
+            names = ", ".join(b.label for b in message.buttons())
+            self.say(f"? message {message.id} has no button {label!r}; it has: {names}")
+            return
+        result = await self.user.press(message, button.action_id)
+        if result is not None:
+            await self._reply(result)
+
+    async def _reply(self, result: object) -> None:
+        try:
+            await result.reply(timeout=REPLY_TIMEOUT)  # type: ignore[attr-defined]
+        except TimeoutError:
+            self.say(f"? no answer within {REPLY_TIMEOUT:g} s")
+
+    def _become(self, name: str) -> None:
+        if name not in USERS:
+            self.say(f"? unknown user {name!r}; use alice (may delete) or bob (may not)")
+            return
+        self.user = self.world.user(*USERS[name])
+        self.say(f"(you are now {name})")
+
+    async def _wait(self, seconds: str) -> None:
+        try:
+            delay = float(seconds or "20")
+        except ValueError:
+            self.say("? wait how many seconds? e.g. wait 30")
+            return
+        await asyncio.sleep(max(0.0, min(delay, 3600.0)))
+
+
+async def _lines(interactive: bool) -> AsyncIterator[str]:
+    """Lines of standard input without blocking the event loop; an echo when piped."""
+    while True:
+        if interactive:
+            try:
+                line = await asyncio.to_thread(input, "orderbot> ")
+            except EOFError:
+                return
+        else:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return
+        yield line
+
+
+def demo_world(
+    *, poll_interval: float = 5.0, scenario_every: float = 20.0, rules: Path | None = None
+) -> SandboxWorld:
+    """The demo's world: seeded emulator whose scenario moves holds every ``scenario_every``
+    seconds, the poller every ``poll_interval`` seconds, the shipped rules (or ``rules``)."""
+    options = {"rules": rules} if rules is not None else {}
+    world = SandboxWorld(poll_interval=poll_interval, **options)
+    world.state.scenario = default_scenario(utc_now(), timedelta(seconds=scenario_every))
+    return world
+
+
+async def run_demo(
+    *,
+    poll_interval: float = 5.0,
+    scenario_every: float = 20.0,
+    rules: Path | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run the demo until the input ends or says quit; returns the exit status (0)."""
+    out = out or sys.stdout
+    interactive = sys.stdin.isatty()
+    world = demo_world(poll_interval=poll_interval, scenario_every=scenario_every, rules=rules)
+    async with world:
+        demo = Demo(world, out, scenario_every)
+        demo.banner()
+        async for line in _lines(interactive):
+            if not interactive and line.strip():
+                demo.say(f"\n> {line.strip()}")
+            if not await demo.handle(line):
+                break
+    return 0

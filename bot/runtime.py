@@ -1,0 +1,272 @@
+"""``orderbot serve``: every part of orderbot in one event loop.
+
+``Orderbot`` opens the database, loads the rules (refusing to start on invalid ones), builds
+the Ingram client, the use cases and the Slack app, checks the bot token with Slack, then
+starts the notifier, the poller and the Slack side: HTTP mode (``POST /slack/events`` and
+``GET /healthz`` on one port) or Socket Mode (a connection to Slack, and ``/healthz`` on the
+health port). ``stop`` shuts down in the safe order: stop taking requests, stop the poller (a
+poll in flight is abandoned without half-written state), let the notifier finish the post in
+flight, close the Ingram client and the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from slack_sdk.errors import SlackApiError
+
+from bot.clock import Clock, utc_now
+from bot.config import BotSettings, IngramSettings, Settings, SlackSettings, StartupError
+from bot.health import outbox_health, poller_health
+from bot.ingram.client import IngramClient
+from bot.notifier import Notifier
+from bot.orders import OrderService
+from bot.poller import Poller
+from bot.rules import load_rules
+from bot.slack.app import build_app, web_client
+from bot.slack.server import HttpServer, PartHealth, SocketModeRunner, web_application
+from bot.slack.services import Services
+from bot.store import AsyncStore, last_poll, last_successful_poll, outbox_stats
+
+log = logging.getLogger("orderbot")
+
+
+async def check_slack_token(client: Any) -> dict[str, Any]:
+    """``auth.test``: fail fast, with a clear message, on a bad bot token or an unreachable API."""
+    try:
+        answer = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
+        raise StartupError(
+            f"Slack refused SLACK_BOT_TOKEN ({error}). Copy the Bot User OAuth Token (xoxb-...)"
+            " from the app's OAuth & Permissions page, and reinstall the app if it was revoked."
+        ) from None
+    except Exception as exc:
+        raise StartupError(
+            f"could not reach the Slack Web API at {client.base_url} ({type(exc).__name__})."
+            " Check SLACK_API_URL and the network."
+        ) from None
+    return dict(answer.data) if hasattr(answer, "data") else dict(answer)
+
+
+def freeze_startup_objects() -> None:
+    """Keep what start-up allocated (modules, settings, rules, the app) out of the garbage
+    collector's full passes, which would otherwise scan it again and again: a pause of tens of
+    milliseconds that can land in the middle of a burst of Slack commands."""
+    gc.collect()
+    gc.freeze()
+
+
+class Orderbot:
+    """The running bot. ``await start()``, then ``await stop()``.
+
+    ``ingram_options`` are passed on to ``IngramClient.from_settings`` (tests and the demo
+    give a faster ``retry`` policy).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        host: str = "0.0.0.0",  # noqa: S104 - Slack must reach the request URL
+        port: int | None = None,
+        ingram_transport: httpx.AsyncBaseTransport | None = None,
+        socket_ping_interval: float = 10.0,
+        ingram_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.host = host
+        self.port = settings.bot.port if port is None else port
+        self._transport = ingram_transport
+        self._socket_ping_interval = socket_ping_interval
+        self._ingram_options = dict(ingram_options or {})
+        self.started_at = clock()
+        self.store: AsyncStore | None = None
+        self.client: IngramClient | None = None
+        self.poller: Poller | None = None
+        self.notifier: Notifier | None = None
+        self.socket: SocketModeRunner | None = None
+        self.http: HttpServer | None = None
+        self.services: Services | None = None
+        self.app = None
+
+    # --- start and stop --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.settings
+        rules = load_rules(s.bot.rules_path)  # RulesError: refuse to start, naming the problem
+        self.started_at = self.clock()
+        self.store = await AsyncStore.open(s.bot.db_path)
+        self.client = IngramClient.from_settings(
+            s.ingram, clock=self.clock, transport=self._transport, **self._ingram_options
+        )
+        slack = web_client(s.slack)
+        identity = await check_slack_token(slack)
+        log.info("Slack bot token ok: %s in %s", identity.get("user"), identity.get("team"))
+        orders = OrderService(
+            self.client, self.store, delete_allowed=s.bot.delete_allowed, clock=self.clock
+        )
+        self.services = Services(orders, self.store, self.clock, s.bot.poll_interval)
+        self.app = build_app(s.slack, self.services)
+        self.notifier = Notifier(self.store, slack, clock=self.clock)
+        self.notifier.start()
+        if s.bot.poll_interval > 0:
+            self.poller = Poller(
+                self.client,
+                self.store,
+                rules,
+                interval=s.bot.poll_interval,
+                lookback_days=s.bot.lookback_days,
+                clock=self.clock,
+                on_alerts=self.notifier.wake,
+            )
+            self.poller.start()
+        if s.slack.app_token is not None:
+            self.socket = SocketModeRunner(
+                self.app, s.slack.app_token.reveal(), ping_interval=self._socket_ping_interval
+            )
+            await self.socket.start()
+            self.http = HttpServer(web_application(None, self.health), self.host, s.bot.health_port)
+        else:
+            self.http = HttpServer(web_application(self.app, self.health), self.host, self.port)
+        await self.http.start()
+        mode = (
+            "Socket Mode" if self.socket else f"HTTP mode, request URL {self.http.url}/slack/events"
+        )
+        log.info(
+            "orderbot serving (%s, /healthz on port %d, poll every %g s, %d rules)",
+            mode,
+            self.http.port,
+            s.bot.poll_interval,
+            len(rules),
+        )
+
+    async def stop(self) -> None:
+        """Shut down safely; every step runs even if an earlier one fails."""
+        steps = [
+            ("http", self.http.stop if self.http else None),
+            ("socket", self.socket.stop if self.socket else None),
+            ("answers", self.services.drain if self.services else None),
+            ("poller", self.poller.stop if self.poller else None),
+            ("notifier", self.notifier.stop if self.notifier else None),
+            ("ingram", self.client.aclose if self.client else None),
+            ("store", self.store.close if self.store else None),
+        ]
+        for name, step in steps:
+            if step is None:
+                continue
+            try:
+                await step()
+            except Exception as exc:
+                log.warning("stopping %s failed: %s", name, type(exc).__name__)
+        log.info("orderbot stopped")
+
+    async def run_until_signalled(self) -> None:
+        """Start, serve until SIGTERM or SIGINT, then stop."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stopping.set)
+        try:
+            await self.start()
+            freeze_startup_objects()
+            await stopping.wait()
+            log.info("signal received; shutting down")
+        finally:
+            await self.stop()
+
+    # --- health ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL of the HTTP server (request URL is ``{url}/slack/events``)."""
+        assert self.http is not None
+        return self.http.url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104
+
+    async def health(self) -> dict[str, PartHealth]:
+        """Each part's health, for ``/healthz``."""
+        assert self.store is not None
+        now = self.clock()
+        if self.socket is not None:
+            up = await self.socket.connected()
+            slack = PartHealth(
+                up,
+                "Socket Mode connected" if up else "Socket Mode is not connected",
+                {"reconnects": self.socket.watchdog.reconnects},
+            )
+        else:
+            slack = PartHealth(True, "answering Slack requests (HTTP mode)")
+        last = await self.store.run(last_poll)
+        last_ok = await self.store.run(last_successful_poll)
+        report = self.poller.last_report if self.poller else None
+        poller = poller_health(
+            interval=self.settings.bot.poll_interval,
+            last=last,
+            last_ok=last_ok,
+            skipped=report.skipped if report else None,
+            started_at=self.started_at,
+            now=now,
+        )
+        outbox = outbox_health(await self.store.run(outbox_stats, now), now)
+        return {"slack": slack, "poller": poller, "outbox": outbox}
+
+
+# --- orderbot poll --once --------------------------------------------------------------------
+
+
+class PollOutcome:
+    """What ``orderbot poll --once`` prints, and whether it succeeded."""
+
+    def __init__(self, ok: bool, summary: str, problem: str = "") -> None:
+        self.ok = ok
+        self.summary = summary
+        self.problem = problem
+
+
+async def poll_once(
+    ingram: IngramSettings,
+    slack: SlackSettings,
+    bot: BotSettings,
+    *,
+    clock: Clock = utc_now,
+    delivery_timeout: float = 30.0,
+) -> PollOutcome:
+    """One poll, then deliver what it (or an earlier run) left in the outbox."""
+    rules = load_rules(bot.rules_path)
+    async with await AsyncStore.open(bot.db_path) as store:
+        async with IngramClient.from_settings(ingram, clock=clock) as client:
+            poller = Poller(
+                client, store, rules, interval=0, lookback_days=bot.lookback_days, clock=clock
+            )
+            report = await poller.poll_once()
+        notifier = Notifier(store, web_client(slack), clock=clock)
+        delivery = await notifier.drain(delivery_timeout)
+    if report.skipped:
+        return PollOutcome(True, f"poll skipped: {report.skipped}")
+    if not report.ok:
+        return PollOutcome(
+            False,
+            f"poll failed after {report.calls} Ingram calls; nothing was changed",
+            f"Ingram could not be read: {report.error}",
+        )
+    summary = (
+        f"poll ok{' (baseline: no alerts on a first poll)' if report.baseline else ''}:"
+        f" {report.orders} orders, {report.suborders} shipments, {report.calls} Ingram calls,"
+        f" {report.events} changes, {report.alerts} alerts; delivered {delivery.delivered}"
+    )
+    if delivery.pending or delivery.dead:
+        summary += (
+            f"; {delivery.pending} still waiting in the outbox (kept for the next run),"
+            f" {delivery.dead} dead letters"
+        )
+    return PollOutcome(True, summary)

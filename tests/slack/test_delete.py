@@ -1,0 +1,322 @@
+"""``/order delete``: who may, what can go, the confirmation (single-use, bound to its
+requester, ten minutes, surviving a restart), exactly one DELETE with the lookup's entry date,
+the API's failures with the spec's remedial action, and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.ingram.codes import DELETE_ABEND, DELETE_TECHNICAL_ERROR
+from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, Fault, RecordedRequest
+from bot.sandbox.seed import SeedOrder, SeedSuborder
+from bot.sandbox.slack import MAX_BLOCKS, Message, validate_blocks
+from bot.sandbox.slack_user import SlackUser
+from bot.sandbox.world import FAST_RETRY, SandboxWorld
+from bot.store import audit_log
+from tests.slack.helpers import ask, assert_readable, press
+
+
+def deletes(world: SandboxWorld) -> list[RecordedRequest]:
+    return [r for r in world.state.requests if r.method == "DELETE"]
+
+
+async def prompt_for(user: SlackUser, number: str = "20-11852") -> Message:
+    prompt = await ask(user, f"delete {number}")
+    assert prompt.button("Delete order"), prompt.all_text
+    return prompt
+
+
+async def audit(world: SandboxWorld) -> list[tuple[str, str, str, str]]:
+    """The audit trail, oldest first: (user, action, order, outcome)."""
+    rows = await world.bot.store.run(audit_log, 100)
+    return [(r.user_id, r.action, r.ordernumber, r.outcome) for r in reversed(rows)]
+
+
+# --- before the prompt -------------------------------------------------------------------------
+
+
+async def test_someone_not_allowed_is_refused_politely_without_any_api_call(
+    world: SandboxWorld,
+) -> None:
+    bob = world.user("U0BOB", "bob")
+    answer = await ask(bob, "delete 20-11852")
+    assert_readable(answer)
+    text = answer.all_text
+    assert "You are not allowed to delete orders" in text
+    assert "ORDERBOT_DELETE_ALLOWED" in text and "U0BOB" in text
+    assert answer.buttons() == [] and answer.is_ephemeral
+    assert world.state.requests == []
+    assert await audit(world) == [("U0BOB", "delete_request", "20-11852", "refused_not_allowed")]
+
+
+async def test_an_unknown_order_is_not_found_and_no_delete_is_sent(world: SandboxWorld) -> None:
+    answer = await ask(world.user(), "delete 20-NOPE1")
+    assert "Order 20-NOPE1 was not found." in answer.all_text
+    assert answer.buttons() == [] and deletes(world) == []
+
+
+async def test_orders_that_cannot_go_say_why_and_offer_no_button(world: SandboxWorld) -> None:
+    alice = world.user()
+    deleted = await ask(alice, "delete 20-DEL01")
+    released = await ask(alice, "delete 20-REL01")
+    invoiced = await ask(alice, "delete 20-INV01")
+
+    assert "Order 20-DEL01 is already deleted." in deleted.all_text
+    assert "20-REL01-11 is released to the warehouse management system" in released.all_text
+    assert "20-INV01-11 is invoiced" in invoiced.all_text
+    assert "20-INV01-21 is billed" in invoiced.all_text
+    for answer in (deleted, released, invoiced):
+        assert answer.buttons() == []
+    assert "Only orders that have not been released" in released.all_text
+    assert deletes(world) == []
+    outcomes = [row[3] for row in await audit(world)]
+    assert outcomes == ["already_deleted", "not_deletable", "not_deletable"]
+
+
+async def test_a_deletable_order_gets_a_prompt_with_danger_confirm_and_cancel(
+    world: SandboxWorld,
+) -> None:
+    prompt = await prompt_for(world.user())
+    assert prompt.is_ephemeral
+    text = prompt.all_text
+    assert "Delete order *20-11852*? This cannot be undone." in text
+    assert "• *20-11852-11*" in text and "`IM` PLACED ON CUSTOMER HOLD" in text
+
+    delete = prompt.button("Delete order")
+    assert delete.style == "danger" and delete.confirm is not None
+    assert delete.confirm["title"]["text"] == "Delete order 20-11852?"
+    assert "cannot be undone" in delete.confirm["text"]["text"]
+    assert delete.confirm["confirm"]["text"] == "Delete"
+    assert delete.confirm["deny"]["text"] == "Keep it"
+    cancel = prompt.button("Cancel")
+    assert cancel.style is None and cancel.value == delete.value
+    assert deletes(world) == []
+
+
+# --- the press ---------------------------------------------------------------------------------
+
+
+async def test_the_press_sends_one_delete_with_the_lookups_entry_date(world: SandboxWorld) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    outcome = await (await press(alice, prompt, "Delete order")).reply()
+
+    assert outcome.replaces == prompt.id  # the prompt is replaced with the outcome
+    assert "Order *20-11852* was deleted by <@U0ALICE>" in outcome.all_text
+    assert outcome.buttons() == []
+    (sent,) = deletes(world)
+    entered = world.state.order("20-11852").entrytimestamp
+    assert sent.path.endswith("/orders/20-11852")
+    assert sent.query == {
+        "customernumber": SANDBOX_CUSTOMER,
+        "isocountrycode": SANDBOX_COUNTRY,
+        "entrydate": entered.date().isoformat(),
+    }
+    assert all(s.statuscode == "V" for s in world.state.order("20-11852").suborders)
+
+
+async def test_a_prompt_dismissed_in_the_confirm_dialog_sends_nothing(world: SandboxWorld) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    assert await alice.press(prompt, "Delete order", confirm=False) is None
+    assert deletes(world) == []
+
+
+async def test_another_user_pressing_is_refused_and_nothing_is_deleted(
+    world: SandboxWorld,
+) -> None:
+    alice = world.user()
+    bob = alice.as_user("U0BOB", "bob")
+    prompt = await prompt_for(alice)
+
+    refusal = await (await press(bob, prompt, "Delete order")).reply()
+    assert refusal.is_ephemeral and refusal.user == "U0BOB"
+    assert refusal.replaces is None  # alice's prompt stays for alice
+    assert "Only the person who asked to delete order 20-11852 can confirm it" in refusal.all_text
+    assert deletes(world) == []
+
+    outcome = await (await press(alice, prompt, "Delete order")).reply()
+    assert "was deleted" in outcome.all_text and len(deletes(world)) == 1
+
+
+async def test_a_double_press_sends_one_delete(world: SandboxWorld) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    first = await (await press(alice, prompt, "Delete order")).reply()
+    second = await (await press(alice, prompt, "Delete order")).reply()
+    assert "was deleted" in first.all_text
+    assert "has already been used; nothing more was sent to Ingram" in second.all_text
+    assert second.is_ephemeral and second.replaces is None
+    assert len(deletes(world)) == 1
+
+
+async def test_concurrent_presses_send_one_delete(world: SandboxWorld) -> None:
+    world.state.latency = 0.1  # the DELETE is in flight while the other presses arrive
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    pressed = await asyncio.gather(*(press(alice, prompt, "Delete order") for _ in range(5)))
+    replies = await asyncio.gather(*(p.reply() for p in pressed))
+    assert len(deletes(world)) == 1
+    done = [r for r in replies if "was deleted" in r.all_text]
+    used = [r for r in replies if "already been used" in r.all_text]
+    assert (len(done), len(used)) == (1, 4)
+
+
+async def test_a_restart_between_prompt_and_press_neither_loses_nor_replays_it(
+    world: SandboxWorld,
+) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    await world.restart_bot()
+    outcome = await (await press(alice, prompt, "Delete order")).reply()
+    assert "was deleted" in outcome.all_text
+
+    await world.restart_bot()
+    again = await (await press(alice, prompt, "Delete order")).reply()
+    assert "already been used" in again.all_text
+    assert len(deletes(world)) == 1
+
+
+async def test_a_confirmation_expires_after_ten_minutes() -> None:
+    clock = ManualClock()
+    async with SandboxWorld(retry=FAST_RETRY, clock=clock) as world:
+        alice = world.user()
+        prompt = await prompt_for(alice)
+        assert "(10 minutes)" in prompt.all_text
+        clock.advance(timedelta(minutes=11).total_seconds())
+        refusal = await (await press(alice, prompt, "Delete order")).reply()
+        assert "expired (they last 10 minutes). Run `/order delete 20-11852` again" in (
+            refusal.all_text
+        )
+        assert refusal.replaces == prompt.id  # a dead prompt goes away
+        assert deletes(world) == []
+        assert (await audit(world))[-1][3] == "refused_expired"
+
+
+async def test_cancel_uses_the_confirmation_up_without_deleting(world: SandboxWorld) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    cancelled = await (await press(alice, prompt, "Cancel")).reply()
+    assert cancelled.replaces == prompt.id
+    assert "Cancelled. Order *20-11852* was not deleted." in cancelled.all_text
+
+    late = await (await press(alice, prompt, "Delete order")).reply()
+    assert "already been used" in late.all_text
+    assert deletes(world) == []
+    assert world.state.order("20-11852").suborders[0].statuscode == "O"
+    assert (await audit(world))[-2:] == [
+        ("U0ALICE", "delete_cancel", "20-11852", "cancelled"),
+        ("U0ALICE", "delete_confirm", "20-11852", "refused_already_used"),
+    ]
+
+
+# --- what Ingram answers -----------------------------------------------------------------------
+
+
+async def test_a_technical_error_shows_the_apis_message_and_the_specs_remedy(
+    world: SandboxWorld,
+) -> None:
+    world.state.faults.add(Fault(method="DELETE", preamble=DELETE_TECHNICAL_ERROR))
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    outcome = await (await press(alice, prompt, "Delete order")).reply()
+    assert_readable(outcome)
+    text = outcome.all_text
+    assert "Ingram Micro could not delete order *20-11852*" in text
+    assert "Technical error occurred ,please contact support team" in text
+    assert f"*What to do:* {DELETE_TECHNICAL_ERROR.remedy}" in text
+    assert outcome.replaces == prompt.id and len(deletes(world)) == 1
+
+
+async def test_an_abend_shows_the_apis_message_and_the_specs_remedy(world: SandboxWorld) -> None:
+    world.state.faults.add(Fault(method="DELETE", preamble=DELETE_ABEND))
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    outcome = await (await press(alice, prompt, "Delete order")).reply()
+    text = outcome.all_text
+    assert "PROGRAM ABENDED:ORP550 4000000" in text  # the API's message, transaction number
+    assert f"*What to do:* {DELETE_ABEND.remedy}" in text
+    messages = [r for r in await world.bot.store.run(audit_log, 10) if r.outcome == "failed"]
+    assert "PROGRAM ABENDED" in messages[0].message  # the audit keeps the API's message
+
+
+async def test_a_delete_whose_answer_was_lost_is_looked_up_not_resent() -> None:
+    async with SandboxWorld(retry=FAST_RETRY, ingram_timeout=0.3) as world:
+        # Ingram deletes the order, but its answer comes too late: the client gives up.
+        world.state.faults.add(Fault(method="DELETE", apply_first=True, delay=0.6))
+        alice = world.user()
+        prompt = await prompt_for(alice)
+        outcome = await (await press(alice, prompt, "Delete order")).reply(timeout=5)
+        assert "Order *20-11852* was deleted" in outcome.all_text
+        assert "confirmed by a lookup" in outcome.all_text
+        assert world.state.delete_calls == 1  # not sent again (counted on arrival)
+        searches = [r for r in world.state.requests if r.path.endswith("/orders/search")]
+        assert len(searches) == 2  # the prompt's lookup and the one after the timeout
+
+
+async def test_ingram_down_during_the_delete_says_to_look_before_trying_again(
+    world: SandboxWorld,
+) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    world.state.faults.add(Fault(method="DELETE", status=503, times=0))
+    outcome = await (await press(alice, prompt, "Delete order")).reply()
+    assert_readable(outcome)
+    text = outcome.all_text
+    assert "503 Service Unavailable" in text
+    assert "Look the order up with `/order 20-11852`" in text
+    assert outcome.replaces == prompt.id
+    assert (await audit(world))[-1][3] == "error"
+
+
+async def test_ingram_down_during_the_lookup_is_a_readable_answer(world: SandboxWorld) -> None:
+    world.state.faults.add(Fault(status=503, times=0))
+    answer = await ask(world.user(), "delete 20-11852")
+    assert_readable(answer)
+    assert "503 Service Unavailable" in answer.all_text and answer.buttons() == []
+    assert deletes(world) == []
+    assert (await audit(world))[-1][1:] == ("delete_request", "20-11852", "error")
+
+
+async def test_a_prompt_for_an_order_with_200_shipments_keeps_its_buttons(
+    world: SandboxWorld,
+) -> None:
+    subs = [
+        SeedSuborder(f"20-BIG01-{i}", "O", "ECOMMERCE HOLD", "IM", "X" * 300) for i in range(200)
+    ]
+    world.state.add_order(
+        SeedOrder("20-BIG01", SANDBOX_CUSTOMER, SANDBOX_COUNTRY, world.clock(), "BIG-PO", subs)
+    )
+    prompt = await prompt_for(world.user(), "20-BIG01")
+    assert len(prompt.blocks) <= MAX_BLOCKS and validate_blocks(prompt.blocks) == []
+    assert (
+        prompt.button("Cancel")
+        and "200 shipments" in prompt.button("Delete order").confirm["text"]["text"]
+    )
+
+
+# --- the audit trail ---------------------------------------------------------------------------
+
+
+async def test_every_attempt_allowed_or_refused_is_audited(world: SandboxWorld) -> None:
+    alice = world.user()
+    bob = alice.as_user("U0BOB", "bob")
+    await ask(bob, "delete 20-11852")
+    prompt = await prompt_for(alice)
+    await (await press(bob, prompt, "Delete order")).reply()
+    await (await press(alice, prompt, "Delete order")).reply()
+    await (await press(alice, prompt, "Delete order")).reply()
+
+    assert await audit(world) == [
+        ("U0BOB", "delete_request", "20-11852", "refused_not_allowed"),
+        ("U0ALICE", "delete_request", "20-11852", "prompted"),
+        ("U0BOB", "delete_confirm", "20-11852", "refused_wrong_user"),
+        ("U0ALICE", "delete_confirm", "20-11852", "deleted"),
+        ("U0ALICE", "delete_confirm", "20-11852", "refused_already_used"),
+    ]
+    rows = await world.bot.store.run(audit_log, 10)
+    deleted = next(r for r in rows if r.outcome == "deleted")
+    assert deleted.message == "Order Deleted Successfully for OrderNumber 20-11852"
+    assert deleted.user_name == "alice" and deleted.at is not None

@@ -1,0 +1,73 @@
+"""``orderbot demo``: every feature the issue asks the demo to show, through the Demo driver
+on a fast scenario (holds move every half second, the poller runs five times a second)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from bot.demo import Demo, demo_world
+
+
+@pytest_asyncio.fixture
+async def demo() -> AsyncIterator[tuple[Demo, io.StringIO]]:
+    out = io.StringIO()
+    async with demo_world(poll_interval=0.2, scenario_every=0.5) as world:
+        yield Demo(world, out, 0.5), out
+
+
+async def run(demo: Demo, *lines: str) -> None:
+    for line in lines:
+        assert await demo.handle(line)
+
+
+async def test_a_multi_shipment_order(demo) -> None:
+    driver, out = demo
+    await run(driver, "/order 20-MX14B")
+    text = out.getvalue()
+    assert "# Order 20-MX14B" in text
+    assert text.count("• *20-MX14B-") == 14
+
+
+async def test_a_deletable_order_and_a_released_one(demo) -> None:
+    driver, out = demo
+    await run(driver, "/order delete 20-11852", "press Delete order", "/order delete 20-REL01")
+    text = out.getvalue()
+    assert "[Delete order] (press delete_confirm)" in text
+    assert "Order *20-11852* was deleted by @U0ALICE" in text
+    assert "Order 20-REL01 cannot be deleted" in text
+
+
+async def test_users_and_help(demo) -> None:
+    driver, out = demo
+    await run(driver, "help", "as bob", "/order delete 20-11852", "as carol", "/order 20-RD12H-11")
+    text = out.getvalue()
+    assert "press <button>" in text
+    assert "You are not allowed to delete orders" in text
+    assert "unknown user 'carol'" in text
+    assert "You asked for shipment *20-RD12H-11*" in text
+
+
+async def test_a_credit_hold_is_placed_and_released_with_alerts(demo) -> None:
+    _driver, out = demo
+    for _ in range(100):  # the scenario: credit hold at 0.5 s, released at 1.5 s
+        await asyncio.sleep(0.1)
+        text = out.getvalue()
+        if "#credit-alerts · message" in text and "Hold released on 20-RD12H-21" in text:
+            break
+    assert "Credit hold on 20-RD12H-21 (PO CUSTPO): C3" in text
+    assert "Hold released on 20-RD12H-21" in text
+
+
+async def test_unknown_input_is_answered_and_quit_ends(demo) -> None:
+    driver, out = demo
+    await run(driver, "dance", "/weather", "press Nothing", "wait soon", "# a comment", "")
+    assert not await driver.handle("quit")
+    text = out.getvalue()
+    assert "'dance' is not a command here" in text
+    assert "orderbot only has /order" in text
+    assert "no message has buttons yet" in text
+    assert "wait how many seconds?" in text

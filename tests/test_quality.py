@@ -1,0 +1,57 @@
+"""The repository's own checks, so that the one test command covers them: ruff, hadolint,
+and the promises the Dockerfile makes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        pytest.fail(f"{name} is not installed; run pip install -e '.[test]'")
+    return found
+
+
+def test_ruff_check_is_clean() -> None:
+    run = subprocess.run(
+        [_tool("ruff"), "check", "bot", "tests", "bench"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_ruff_format_is_clean() -> None:
+    run = subprocess.run(
+        [_tool("ruff"), "format", "--check", "bot", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_hadolint_passes_the_dockerfile() -> None:
+    run = subprocess.run(
+        [_tool("hadolint"), "Dockerfile"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_dockerfile_keeps_its_promises() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.\d+-slim\b", text, re.M), "an official Python slim base"
+    assert re.search(r"^USER 10001", text, re.M), "runs as a non-root user"
+    assert 'VOLUME ["/data"]' in text and "ORDERBOT_DB=/data/" in text
+    assert 'CMD ["orderbot", "serve"]' in text
+    assert re.search(r'^HEALTHCHECK .*CMD \["orderbot", "health"\]', text, re.M)
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.M):
+        for path in source.split():
+            assert (ROOT / path).exists(), f"COPY {path}: no such file"
