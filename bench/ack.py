@@ -1,9 +1,10 @@
 """Benchmark of the Slack app's acknowledgement while Ingram is slow.
 
-``SandboxWorld`` runs the real bot (``orderbot serve``'s code path, HTTP mode), the Ingram
-emulator answering every call in 2 s, and the database, with both rate limits raised so they
-do not interfere. Slack's side runs in another process, as Slack does (so that its own work
-is not counted as the bot's): a ``SlackUser`` with one shared aiohttp session fires 200
+``SandboxWorld`` runs the real bot (``orderbot serve``'s code path, HTTP mode) and its
+database; the Ingram emulator answers every call in 2 s from a process of its own, as Ingram
+is remote (``bench/emulator.py``), with both rate limits raised so they do not interfere.
+Slack's side runs in another process too, as Slack does (so that its own work is not counted
+as the bot's): a ``SlackUser`` with one shared aiohttp session fires 200
 concurrent ``/order 20-RD12H`` commands signed as Slack signs them, each with its own
 ``response_url`` (served by a Slack stand-in in that process), and measures:
 
@@ -28,6 +29,7 @@ from multiprocessing.process import BaseProcess
 
 import aiohttp
 from aiohttp import web
+from emulator import EmulatorProcess
 
 from bot.runtime import freeze_startup_objects
 from bot.sandbox.slack import Message, SlackStandIn
@@ -168,7 +170,10 @@ async def main(commands: int, rounds: int, latency: float, senders: int) -> None
             f"  p99 {p99 * 1000:6.1f} ms",
             flush=True,
         )
-        async with SandboxWorld(latency=latency, rate_limit=UNLIMITED) as world:
+        async with (
+            EmulatorProcess(rate=UNLIMITED, latency=latency) as ingram_url,
+            SandboxWorld(ingram_url=ingram_url, rate_limit=UNLIMITED) as world,
+        ):
             assert world.request_url is not None
             freeze_startup_objects()  # as ``orderbot serve`` does once it has started
             for n in range(1, rounds + 1):
@@ -179,7 +184,9 @@ async def main(commands: int, rounds: int, latency: float, senders: int) -> None
                     f"  last answer after {last:5.2f} s",
                     flush=True,
                 )
-            calls = world.ingram.state.search_calls
+            async with aiohttp.ClientSession() as http:
+                state = await (await http.get(f"{ingram_url}/_sandbox/state")).json()
+            calls = state["counters"]["search_calls"]
     finally:
         await slack.stop()
     p50 = statistics.median(f[0] for f in figures)

@@ -31,6 +31,7 @@ from bot.orders import OrderService
 from bot.poller import Poller
 from bot.rules import load_rules
 from bot.slack.app import build_app, web_client
+from bot.slack.endpoint import SlackEndpoint
 from bot.slack.server import HttpServer, PartHealth, SocketModeRunner, web_application
 from bot.slack.services import Services
 from bot.store import AsyncStore, last_poll, last_successful_poll, outbox_stats
@@ -96,6 +97,7 @@ class Orderbot:
         self.notifier: Notifier | None = None
         self.socket: SocketModeRunner | None = None
         self.http: HttpServer | None = None
+        self.endpoint: SlackEndpoint | None = None
         self.services: Services | None = None
         self.app = None
 
@@ -116,7 +118,7 @@ class Orderbot:
             self.client, self.store, delete_allowed=s.bot.delete_allowed, clock=self.clock
         )
         self.services = Services(orders, self.store, self.clock, s.bot.poll_interval)
-        self.app = build_app(s.slack, self.services)
+        self.app = build_app(s.slack, self.services, identity)
         self.notifier = Notifier(self.store, slack, clock=self.clock)
         self.notifier.start()
         if s.bot.poll_interval > 0:
@@ -137,7 +139,11 @@ class Orderbot:
             await self.socket.start()
             self.http = HttpServer(web_application(None, self.health), self.host, s.bot.health_port)
         else:
-            self.http = HttpServer(web_application(self.app, self.health), self.host, self.port)
+            secret = s.slack.signing_secret.reveal()
+            self.endpoint = SlackEndpoint(self.app, secret, self.services)
+            self.http = HttpServer(
+                web_application(self.endpoint, self.health), self.host, self.port
+            )
         await self.http.start()
         mode = (
             "Socket Mode" if self.socket else f"HTTP mode, request URL {self.http.url}/slack/events"
@@ -155,6 +161,7 @@ class Orderbot:
         steps = [
             ("http", self.http.stop if self.http else None),
             ("socket", self.socket.stop if self.socket else None),
+            ("requests", self.endpoint.drain if self.endpoint else None),
             ("answers", self.services.drain if self.services else None),
             ("poller", self.poller.stop if self.poller else None),
             ("notifier", self.notifier.stop if self.notifier else None),

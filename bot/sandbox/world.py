@@ -75,8 +75,10 @@ class SandboxWorld:
     Ingram API call), ``db_path`` (default: a temporary file), ``socket_mode``,
     ``delete_allowed`` (``ORDERBOT_DELETE_ALLOWED``; by default the default user, alice),
     ``poll_interval`` (0: the poller is off), ``rules``, ``ignore_windows``, ``retry`` (the
-    Ingram client's retry policy), ``ingram_timeout``, ``socket_ping_interval`` and ``env``
-    (more variables, applied last).
+    Ingram client's retry policy), ``ingram_timeout``, ``socket_ping_interval``, ``env``
+    (more variables, applied last) and ``ingram_url``: an emulator already running elsewhere
+    (another process, as Ingram is), in which case none is started here and ``ingram`` is
+    None.
     """
 
     def __init__(
@@ -97,8 +99,10 @@ class SandboxWorld:
         ingram_timeout: float = 30.0,
         socket_ping_interval: float = 10.0,
         env: Mapping[str, str] | None = None,
+        ingram_url: str | None = None,
     ) -> None:
         self.clock = clock
+        self._ingram_url = ingram_url
         self.socket_mode = socket_mode
         self.socket_ping_interval = socket_ping_interval
         self.retry = retry
@@ -121,7 +125,7 @@ class SandboxWorld:
         self._env = dict(env or {})
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._session: aiohttp.ClientSession | None = None
-        self.ingram: RunningSandbox
+        self.ingram: RunningSandbox | None = None
         self.slack: SlackStandIn
         self.settings: Settings
         self.bot: Orderbot
@@ -141,7 +145,8 @@ class SandboxWorld:
             if self._db_path is None:
                 self._tmp = tempfile.TemporaryDirectory(prefix="orderbot-world-")
                 self._db_path = Path(self._tmp.name) / "orderbot.db"
-            self.ingram = await start_sandbox(self.state, port=0)
+            if self._ingram_url is None:
+                self.ingram = await start_sandbox(self.state, port=0)
             self.slack = SlackStandIn(clock=utc_now)
             await self.slack.start()
             # Slack sends every request on its own connection: no client-side pool limit.
@@ -195,7 +200,7 @@ class SandboxWorld:
             "INGRAM_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
             "INGRAM_CUSTOMER_NUMBER": SANDBOX_CUSTOMER,
             "INGRAM_COUNTRY": SANDBOX_COUNTRY,
-            "INGRAM_BASE_URL": self.ingram.url,
+            "INGRAM_BASE_URL": self._ingram_url or self.ingram.url,
             "INGRAM_SANDBOX": "1",
             "INGRAM_TIMEOUT": str(o["ingram_timeout"]),
             "INGRAM_RATE_LIMIT": str(o["rate_limit"]),

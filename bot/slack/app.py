@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SlackSettings
@@ -34,11 +35,18 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
     return AsyncWebClient(token=settings.bot_token.reveal(), base_url=settings.api_url)
 
 
-def single_workspace_authorize(client: AsyncWebClient) -> Callable[[], Awaitable[Any]]:
+def single_workspace_authorize(
+    client: AsyncWebClient, identity: Mapping[str, Any] | None = None
+) -> Callable[[], Awaitable[Any]]:
     """Bolt's ``authorize`` for one workspace and one bot token: a single ``auth.test``,
-    shared by every request (Bolt's default calls it on the first request, once for each of
-    a burst of first requests after a restart, which Slack then rate-limits)."""
+    shared by every request. ``identity`` is an ``auth.test`` answer already in hand (the
+    runtime checks the token at start), so that no request waits for one; without it the
+    first request asks, once for all (Bolt's default asks once for each of a burst of first
+    requests after a restart, which Slack then rate-limits)."""
     pending: asyncio.Future[Any] | None = None
+    if identity is not None:
+        pending = asyncio.get_event_loop().create_future()
+        pending.set_result(identity)
 
     async def authorize() -> AuthorizeResult:
         nonlocal pending
@@ -56,8 +64,10 @@ def register(app: AsyncApp, services: Services) -> None:
     """Attach every listener: one slash command and the buttons its answers carry."""
 
     @app.middleware
-    async def note_request(next: Callable[[], Awaitable[Any]]) -> Any:
-        services.saw_request()  # runs after the signature check: forgeries do not count
+    async def note_socket_request(req: AsyncBoltRequest, next: Callable[[], Awaitable[Any]]) -> Any:
+        # Socket Mode envelopes; HTTP requests are noted by the endpoint as they arrive.
+        if req.mode == "socket_mode":
+            services.saw_request()
         return await next()
 
     app.command("/order")(make_order_command(services))
@@ -70,18 +80,28 @@ def register(app: AsyncApp, services: Services) -> None:
         log.error("unhandled error in a Slack listener: %s", type(error).__name__, exc_info=error)
 
 
-def build_app(settings: SlackSettings, services: Services) -> AsyncApp:
-    """The orderbot Slack app, ready to be served over HTTP or Socket Mode."""
+def build_app(
+    settings: SlackSettings, services: Services, identity: Mapping[str, Any] | None = None
+) -> AsyncApp:
+    """The orderbot Slack app, ready to be served over HTTP or Socket Mode; ``identity`` is
+    the bot token's ``auth.test`` answer, when the caller already has it."""
     client = web_client(settings)
     app = AsyncApp(
         # The token reaches each request through ``authorize``; the app's own client needs
         # none (Socket Mode opens its connection with the app-level token).
         client=AsyncWebClient(base_url=settings.api_url),
-        authorize=single_workspace_authorize(client),
+        authorize=single_workspace_authorize(client, identity),
         signing_secret=settings.signing_secret.reveal(),
         # Listeners ack and hand their work to ``Services.later``: Bolt sends the ack as soon
         # as the listener returns, instead of polling every 10 ms for it.
         process_before_response=True,
+        # orderbot takes slash commands and button presses only: Bolt's checks for the
+        # Events API, workflow functions and assistant threads would only cost every request.
+        url_verification_enabled=False,
+        ignoring_self_events_enabled=False,
+        ignoring_self_assistant_message_events_enabled=False,
+        attaching_function_token_enabled=False,
+        attaching_conversation_kwargs_enabled=False,
         logger=logging.getLogger("orderbot.bolt"),
     )
     register(app, services)

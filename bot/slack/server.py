@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
+
+from bot.slack.endpoint import SlackEndpoint
 
 log = logging.getLogger("orderbot.slack")
 
@@ -59,22 +60,17 @@ def health_response(parts: dict[str, PartHealth]) -> web.Response:
     )
 
 
-def web_application(app: AsyncApp | None, health: HealthCheck) -> web.Application:
-    """The aiohttp application: Slack's request URL (when ``app`` is given) and ``/healthz``."""
+def web_application(endpoint: SlackEndpoint | None, health: HealthCheck) -> web.Application:
+    """The aiohttp application: Slack's request URL (when ``endpoint`` is given, HTTP mode)
+    and ``/healthz``."""
     web_app = web.Application()
 
     async def healthz(_request: web.Request) -> web.Response:
         return health_response(await health())
 
     web_app.router.add_get("/healthz", healthz)
-    if app is not None:
-
-        async def slack_events(request: web.Request) -> web.Response:
-            bolt_request = await to_bolt_request(request)
-            bolt_response = await app.async_dispatch(bolt_request)
-            return await to_aiohttp_response(bolt_response)
-
-        web_app.router.add_post("/slack/events", slack_events)
+    if endpoint is not None:
+        web_app.router.add_post("/slack/events", endpoint.handle)
     return web_app
 
 

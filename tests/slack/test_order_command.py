@@ -97,19 +97,19 @@ async def test_help_and_unreadable_text_answer_usage_without_calling_ingram(
     world: SandboxWorld, text: str
 ) -> None:
     result = await world.user().command("/order", text)
-    assert result.status == 200
-    shown = result.ack_message  # the usage comes in the ack itself
-    assert shown is not None and shown.is_ephemeral
+    assert result.status == 200 and result.body == ""  # acknowledged at once, empty
+    shown = await result.reply()  # the usage Bolt acked with, through the response_url
+    assert shown.is_ephemeral
     assert "/order 20-RD12H" in shown.all_text and "/order po CUSTPO" in shown.all_text
     assert "/order delete 20-11852" in shown.all_text
     assert world.state.requests == []  # not even a token
-    assert [m.kind for m in world.slack.messages] == ["ack"]
+    assert [m.kind for m in world.slack.messages] == ["response"]
 
 
 async def test_an_unreadable_command_says_what_was_wrong(world: SandboxWorld) -> None:
     result = await world.user().command("/order", "holds XY")
-    assert result.ack_message is not None
-    assert "'XY' is not one of Ingram Micro's hold reason codes" in result.ack_message.all_text
+    shown = await result.reply()
+    assert "'XY' is not one of Ingram Micro's hold reason codes" in shown.all_text
 
 
 # --- acks and the answer ---------------------------------------------------------------------
