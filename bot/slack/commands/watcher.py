@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from bot.ingram.codes import hold_description
+from bot.ingram.codes import DELETED_HOLD, hold_description
 from bot.slack.blocks import Message, context, header, pack, plural, section
 from bot.slack.mrkdwn import escape
 from bot.slack.services import Services
@@ -38,9 +38,18 @@ def _at(moment: datetime) -> str:
 async def holds(services: Services, code: str | None) -> Message:
     """What is on hold now, grouped by hold reason, oldest first, with how long."""
     rows = await services.store.run(current_holds, code)
+    deleted = 0
+    if code != DELETED_HOLD:  # a deleted order waits for nothing; asked for by name, it shows
+        kept = [r for r in rows if r.holdreasoncode != DELETED_HOLD]
+        deleted, rows = len(rows) - len(kept), kept
     now = services.clock()
     last = await services.store.run(last_successful_poll)
     seen = f"As of the last poll, {_at(last.finished_at)}." if last else "No poll has run yet."
+    if deleted:
+        seen += (
+            f" {plural(deleted, 'shipment')} of deleted orders (`{DELETED_HOLD}`) left out:"
+            f" `/order holds {DELETED_HOLD}` lists them."
+        )
     if not rows:
         what = f"with hold code `{escape(code)}`" if code else ""
         return Message(

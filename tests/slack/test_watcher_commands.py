@@ -1,0 +1,92 @@
+"""``/order holds`` and ``/order status`` over a real poll: what the watcher knows, from the
+database alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest_asyncio
+
+from bot.clock import ManualClock
+from bot.sandbox.world import FAST_RETRY, SandboxWorld
+from bot.store import outbox_stats
+from tests.slack.helpers import ask
+
+
+@pytest_asyncio.fixture
+async def watched() -> AsyncIterator[tuple[SandboxWorld, ManualClock]]:
+    clock = ManualClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    async with SandboxWorld(retry=FAST_RETRY, clock=clock, poll_interval=3600) as world:
+        for _ in range(200):  # the poller's first poll runs at start
+            if world.bot.poller.last_report is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert world.bot.poller.last_report.ok
+        yield world, clock
+
+
+async def test_holds_are_grouped_oldest_first_with_how_long(watched) -> None:
+    world, clock = watched
+    clock.advance(hours=3)
+    world.state.set_suborder("20-RD12H-21", statuscode="C", holdreasoncode="C3")
+    await world.bot.poller.poll_once()
+    clock.advance(minutes=5)
+    searches = world.state.search_calls
+    holds = await ask(world.user(), "holds")
+    text = holds.all_text
+    assert world.state.search_calls == searches  # from the snapshot, no API call
+    assert "shipments on hold" in text
+    assert "*20-RD12H-11* (PO CUSTPO) held 3 h 5 min · HARD-9 CUST NOT FLOOR ORD" in text
+    assert "*20-RD12H-21* (PO CUSTPO) held 5 min" in text
+    # Oldest first: within its group (C3), the new hold comes after the older ones.
+    c3 = text[text.index("*`C3` Credit hold*") :].split("\n*`")[0].splitlines()
+    assert "20-RD12H-21" in c3[-1]
+    assert len(c3) > 2
+    # Deleted orders wait for nothing: left out, and said so.
+    assert "20-DEL01" not in text
+    assert "of deleted orders (`VO`) left out" in text
+
+
+async def test_holds_of_one_code_and_deleted_orders_by_name(watched) -> None:
+    world, _clock = watched
+    only_ch = (await ask(world.user(), "holds CH")).all_text
+    assert "20-RD12H-11" in only_ch and "20-RD12H-31" not in only_ch
+    deleted = (await ask(world.user(), "holds VO")).all_text
+    assert "20-DEL01-11" in deleted and "left out" not in deleted
+
+
+async def test_status_reports_the_last_poll_the_backlog_and_dead_letters(watched) -> None:
+    world, _clock = watched
+    status = (await ask(world.user(), "status")).all_text
+    assert ":white_check_mark: succeeded" in status
+    assert "2 Ingram calls" in status and "(the baseline: no alerts on a first poll)" in status
+    assert "*Polling* every 1 h 0 min" in status
+    assert "0 alerts waiting · 0 dead letters" in status
+
+    world.slack.missing_channels.add("credit-alerts")
+    world.state.set_suborder("20-RD12H-21", statuscode="C", holdreasoncode="C3")
+    await world.bot.poller.poll_once()
+    world.bot.notifier.wake()
+    for _ in range(200):
+        if (await world.bot.store.run(outbox_stats, world.clock())).dead:
+            break
+        await asyncio.sleep(0.02)
+    status = (await ask(world.user(), "status")).all_text
+    assert "1 dead letter" in status
+    assert "for #credit-alerts (rule credit-holds): channel_not_found" in status
+    assert "invite the bot" in status
+
+
+async def test_a_failed_poll_is_reported_with_its_reason(watched) -> None:
+    from bot.sandbox.ingram import Fault
+
+    world, _clock = watched
+    world.state.faults.add(Fault(status=503, times=0))
+    report = await world.bot.poller.poll_once()
+    assert not report.ok
+    world.state.faults.clear()
+    status = (await ask(world.user(), "status")).all_text
+    assert ":x: failed:" in status and "503" in status
+    assert "*Last successful poll*" in status
