@@ -1,9 +1,7 @@
 """Benchmark of the hold watcher's poll against the local emulator holding 100,000 suborders.
 
-For each run (a fresh database each time): a baseline poll; a second poll after about 1% of
-the suborders changed hold (placed, released or changed), with the snapshot kept in memory;
-and a "restarted" poll, after another 1% changed, by a new poller that reads the snapshot
-back from SQLite (as after a restart or a failed poll). For each poll it prints:
+For each run (a fresh database each time): a baseline poll, then a second poll after about
+1% of the suborders changed hold (placed, released or changed). For each poll it prints:
 
 * orders and suborders read, and Ingram search calls per poll beside ceil(orders / 100)
   (target: exactly equal);
@@ -82,29 +80,23 @@ def _peak_rss_mb() -> float:
 class Run:
     baseline: PollReport
     second: PollReport
-    restarted: PollReport
     rss_mb: float
 
 
 async def one_run(url: str, changes: list[str], round_: int) -> Run:
-    """A baseline poll, a second poll after ~1% changed (the snapshot kept in memory), and a
-    third after ~1% changed again by a new poller, which reads the snapshot from SQLite as
-    after a restart."""
+    """A baseline poll, then a second poll after ~1% of the suborders changed hold."""
     rules = load_rules(RULES)
     with tempfile.TemporaryDirectory(prefix="orderbot-bench-") as tmp:
         store = await AsyncStore.open(Path(tmp) / "orderbot.db")
         async with store, sandbox_client(url, RATE) as client:
             poller = Poller(client, store, rules, interval=0)
             baseline = await poller.poll_once()
-            await _change_holds(url, changes, 2 * round_)
+            await _change_holds(url, changes, round_)
             second = await poller.poll_once()
-            del poller
-            await _change_holds(url, changes, 2 * round_ + 1)
-            restarted = await Poller(client, store, rules, interval=0).poll_once()
-    for report in (baseline, second, restarted):
+    for report in (baseline, second):
         if not report.ok:
             raise SystemExit(f"a poll failed: {report.error}")
-    return Run(baseline, second, restarted, _peak_rss_mb())
+    return Run(baseline, second, _peak_rss_mb())
 
 
 def _row(label: str, run_no: str, r: PollReport, rss: float) -> str:
@@ -138,16 +130,14 @@ async def measure(url: str, state: dict, suborders: int, runs: int, changes: lis
         results.append(run)
         print(_row("baseline", str(i + 1), run.baseline, run.rss_mb))
         print(_row("second", str(i + 1), run.second, run.rss_mb))
-        print(_row("restarted", str(i + 1), run.restarted, run.rss_mb))
 
     def med(values: list[float]) -> float:
         return statistics.median(values)
 
-    reports = [p for r in results for p in (r.baseline, r.second, r.restarted)]
+    reports = [p for r in results for p in (r.baseline, r.second)]
     exact = all(r.calls == math.ceil(r.orders / 100) for r in reports)
     persist_base = med([r.baseline.persist_s for r in results])
     persist_second = med([r.second.persist_s for r in results])
-    persist_restarted = med([r.restarted.persist_s for r in results])
     peak = max(r.rss_mb for r in results)
     print()
     print(f"medians over {runs} runs:")
@@ -158,12 +148,11 @@ async def measure(url: str, state: dict, suborders: int, runs: int, changes: lis
     )
     print(
         f"  seconds to fetch: baseline {med([r.baseline.fetch_s for r in results]):.2f},"
-        f" second {med([r.second.fetch_s for r in results]):.2f},"
-        f" restarted {med([r.restarted.fetch_s for r in results]):.2f}"
+        f" second {med([r.second.fetch_s for r in results]):.2f}"
     )
     print(
-        f"  seconds to diff and persist: baseline {persist_base:.2f}, second"
-        f" {persist_second:.2f}, restarted {persist_restarted:.2f} (target < 5)"
+        f"  seconds to diff and persist: baseline {persist_base:.2f},"
+        f" second {persist_second:.2f} (target < 5)"
     )
     print(
         f"  changes and alerts written by the second poll: "
@@ -171,7 +160,7 @@ async def measure(url: str, state: dict, suborders: int, runs: int, changes: lis
         f" {med([r.second.alerts for r in results]):.0f} alerts (digests, through rules/)"
     )
     print(f"  peak RSS: {peak:.0f} MB (target < 200)")
-    ok = exact and max(persist_base, persist_second, persist_restarted) < 5 and peak < 200
+    ok = exact and max(persist_base, persist_second) < 5 and peak < 200
     print(f"targets met: {'yes' if ok else 'NO'}")
     return 0 if ok else 1
 

@@ -27,11 +27,9 @@ import asyncio
 import contextlib
 import copy
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -42,6 +40,7 @@ from sqlite_utils import Database
 
 from bot.alerts import ALERT
 from bot.clock import Clock, from_iso, iso, utc_now
+from bot.headers import retry_after_seconds
 from bot.store import (
     AsyncStore,
     OutboxRow,
@@ -188,25 +187,6 @@ def _error_of(exc: SlackApiError) -> tuple[int, str, Mapping[str, Any]]:
     error = str(data.get("error") or "") if isinstance(data, Mapping) else ""
     headers = getattr(response, "headers", None) or {}
     return status, error or f"http_{status}", headers
-
-
-def _retry_after(headers: Mapping[str, Any], now: datetime) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date); None when absent or unreadable."""
-    raw = None
-    for key, value in headers.items():
-        if str(key).lower() == "retry-after":
-            raw = str(value).strip()
-            break
-    if not raw:
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(raw) - now).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _network_error(exc: BaseException) -> str:
@@ -441,7 +421,7 @@ class Notifier:
         self, row: OutboxRow, status: int, error: str, headers: Mapping[str, Any]
     ) -> str:
         if status == 429 or error == "ratelimited":
-            wait = _retry_after(headers, self.clock())
+            wait = retry_after_seconds(headers, self.clock())
             return await self._retry(row, f"ratelimited (HTTP {status})", wait if wait else 1.0)
         if status >= 500 or error in TRANSIENT_ERRORS or status in (408, 0):
             return await self._retry(row, f"{error} (HTTP {status})", None)

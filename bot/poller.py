@@ -17,9 +17,9 @@ in a worker thread and SQLite runs on the store's thread, so the event loop stay
   carry no shipments; they are skipped, not fetched one by one, so a poll costs exactly
   ceil(N/100) calls. Their number is logged.
 
-The snapshot is kept in memory between polls (it saves re-reading 100,000 rows) as long as
-this poller wrote the latest successful poll; after a failure, a cancelled poll or a poll by
-another process it is read again.
+The snapshot is read from SQLite, on the store's thread, while the pages are being fetched,
+so reading it costs the poll no time; nothing is cached between polls, so a failed or
+cancelled poll, or one by another process, leaves nothing to reconcile.
 """
 
 from __future__ import annotations
@@ -32,18 +32,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
-
 from bot.alerts import NewAlert, build_alerts
 from bot.changes import Event, SuborderState, diff, rows_from_orders
-from bot.clock import Clock, iso, utc_now
+from bot.clock import Clock, utc_now
 from bot.ingram.client import IngramClient
 from bot.ingram.errors import IngramError, OutsideWindowError
 from bot.ingram.models import SearchQuery
 from bot.ingram.ratelimit import Priority
 from bot.ingram.windows import is_available, next_opening, window_for
 from bot.rules import RuleSet
-from bot.store import AsyncStore, load_snapshot, record_failed_poll, save_poll
+from bot.store import (
+    AsyncStore,
+    last_successful_poll,
+    load_snapshot,
+    record_failed_poll,
+    save_poll,
+)
 
 log = logging.getLogger("orderbot.poller")
 
@@ -76,12 +80,6 @@ class PollReport:
 
 def _skipped(reason: str) -> PollReport:
     return PollReport(True, reason, 0, 0, 0, 0, 0, 0.0, None, False, None)
-
-
-def _last_ok_poll_id(db: Database) -> int | None:
-    """The id of the latest successful poll (None before the first one)."""
-    row = db.execute("SELECT max(id) FROM polls WHERE ok = 1").fetchone()
-    return row[0] if row else None
 
 
 @dataclass
@@ -127,10 +125,6 @@ class Poller:
         self.last_report: PollReport | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        # The snapshot as this poller last wrote it, and the poll that wrote it.
-        self._snapshot: dict[str, SuborderState] | None = None
-        self._snapshot_poll: int | None = None
-        self._snapshot_at: str | None = None
         # Whether the log has said that the window is closed (said once per closed period).
         self._closed_logged = False
 
@@ -227,18 +221,12 @@ class Poller:
         calls_before = self.client.stats.calls
         window_start = started_at - self.lookback
 
-        snapshot_task: asyncio.Future[dict[str, SuborderState]] | None = None
+        # The snapshot is read on the store's thread while the pages are fetched.
+        snapshot_task = asyncio.ensure_future(self.store.run(load_snapshot))
         try:
-            last_ok = await self.store.run(_last_ok_poll_id)
-            previous = self._snapshot if last_ok == self._snapshot_poll else None
-            if previous is None:
-                self._snapshot = None
-                # Read the snapshot on the store's thread while the pages are fetched.
-                snapshot_task = asyncio.ensure_future(self.store.run(load_snapshot))
             fetched = await self._fetch(window_start, started_at)
-            if snapshot_task is not None:
-                previous = await snapshot_task
-                snapshot_task = None
+            previous = await snapshot_task
+            had_success = await self.store.run(last_successful_poll) is not None
         except OutsideWindowError as exc:
             await _discard(snapshot_task)
             self._closed_logged = True
@@ -250,44 +238,26 @@ class Poller:
         except BaseException:
             await _discard(snapshot_task)
             raise
-        assert previous is not None
-
         fetched_at = time.perf_counter()
-        baseline = not previous and last_ok is None
-        try:
-            derived = await asyncio.to_thread(self._derive, previous, fetched, baseline)
-            finished_at = self.clock()
-            calls = self.client.stats.calls - calls_before
-            poll_id = await self.store.run(
-                save_poll,
-                started_at=started_at,
-                finished_at=finished_at,
-                calls=calls,
-                orders=fetched.orders,
-                current=derived.current,
-                events=derived.events,
-                alerts=derived.alerts,
-                prune_before=window_start,
-                baseline=baseline,
-                now=started_at,
-            )
-        except BaseException:
-            # Cancelled or failed while writing: the transaction is all or nothing, but which
-            # one happened is unknown here, so the snapshot is read again next time.
-            self._snapshot = self._snapshot_poll = None
-            raise
-
-        at = iso(started_at)
-        if at == self._snapshot_at:
-            # Two polls at the same instant (a stopped test clock): the store keeps rows seen
-            # by the earlier one that this one missed; re-read rather than mirror that.
-            self._snapshot = self._snapshot_poll = None
-        else:
-            self._snapshot = await asyncio.to_thread(
-                _next_snapshot, previous, derived.current, iso(window_start)
-            )
-            self._snapshot_poll = poll_id
-        self._snapshot_at = at
+        # A baseline is the first successful poll of an empty database: it records, it posts
+        # nothing. (A first poll that found no orders does not make the next one a baseline.)
+        baseline = not previous and not had_success
+        derived = await asyncio.to_thread(self._derive, previous, fetched, baseline)
+        finished_at = self.clock()
+        calls = self.client.stats.calls - calls_before
+        poll_id = await self.store.run(
+            save_poll,
+            started_at=started_at,
+            finished_at=finished_at,
+            calls=calls,
+            orders=fetched.orders,
+            current=derived.current,
+            events=derived.events,
+            alerts=derived.alerts,
+            prune_before=window_start,
+            baseline=baseline,
+            now=started_at,
+        )
         done = time.perf_counter()
         report = PollReport(
             ok=True,
@@ -366,7 +336,6 @@ class Poller:
     ) -> PollReport:
         """Record a poll that could not read Ingram; nothing else changes."""
         calls = self.client.stats.calls - calls_before
-        self._snapshot = self._snapshot_poll = None
         poll_id: int | None = None
         try:
             poll_id = await self.store.run(
@@ -420,13 +389,3 @@ async def _discard(task: asyncio.Future[object] | None) -> None:
         return
     with contextlib.suppress(BaseException):
         await task
-
-
-def _next_snapshot(
-    previous: Mapping[str, SuborderState], current: list[SuborderState], prune_before: str
-) -> dict[str, SuborderState]:
-    """The snapshot as ``save_poll`` leaves it: every row read, plus the earlier rows not
-    read this time whose entry time is inside the lookback window."""
-    snapshot = {k: v for k, v in previous.items() if v.entrytimestamp >= prune_before}
-    snapshot.update((row.subordernumber, row) for row in current)
-    return snapshot

@@ -21,13 +21,12 @@ import heapq
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from enum import IntEnum
 
 from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock, utc_now
+from bot.headers import header, retry_after_seconds
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -49,23 +48,8 @@ class RateStats:
     server_wait_seconds: float = 0.0
 
 
-def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:
-    """``Retry-After`` as seconds (it may be a number or an HTTP date); None when absent."""
-    raw = headers.get("retry-after") or headers.get("Retry-After")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(raw) - now).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 def _header_float(headers: Mapping[str, str], name: str) -> float | None:
-    raw = headers.get(name) or headers.get(name.lower())
+    raw = header(headers, name)
     if raw is None:
         return None
     try:

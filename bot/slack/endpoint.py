@@ -15,7 +15,6 @@ Slack's slash commands or interactivity go through Bolt before the answer, as us
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -28,6 +27,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.tasks import Background
 
 log = logging.getLogger("orderbot.slack")
 
@@ -53,7 +54,7 @@ class SlackEndpoint:
         self.app = app
         self.traffic = traffic
         self._verifier = SignatureVerifier(signing_secret)
-        self._work: set[asyncio.Task[None]] = set()
+        self._work = Background("Slack requests")
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -65,9 +66,7 @@ class SlackEndpoint:
             return await to_aiohttp_response(await self.app.async_dispatch(_bolt(*bolt_request)))
         if self.traffic is not None:
             self.traffic.saw_request()
-        task = asyncio.create_task(self._dispatch(*bolt_request), name="slack request")
-        self._work.add(task)
-        task.add_done_callback(self._work.discard)
+        self._work.spawn(self._dispatch(*bolt_request), "slack request")
         return web.Response(status=200)
 
     def signed_by_slack(self, body: bytes, headers: Any) -> bool:
@@ -107,14 +106,7 @@ class SlackEndpoint:
 
     async def drain(self, grace: float = 10.0) -> None:
         """Let requests being worked on finish (up to ``grace`` s), then cancel the rest."""
-        pending = set(self._work)
-        if not pending:
-            return
-        _done, late = await asyncio.wait(pending, timeout=grace)
-        for task in late:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._work.drain(grace)
 
 
 def _bolt(body: str, query: str, headers: dict[str, str]) -> AsyncBoltRequest:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -13,6 +12,7 @@ from typing import Any
 from bot.clock import Clock, utc_now
 from bot.orders import OrderService
 from bot.store import AsyncStore
+from bot.tasks import Background
 
 log = logging.getLogger("orderbot.slack")
 
@@ -35,7 +35,7 @@ class Services:
     clock: Clock = utc_now
     poll_interval: float = 300.0
     #: Answers being worked on after their request was acknowledged.
-    answers: set[asyncio.Task[None]] = field(default_factory=set)
+    answers: Background = field(default_factory=lambda: Background("answers"))
     #: ``time.monotonic()`` when the last request from Slack came in.
     last_request: float = 0.0
 
@@ -64,22 +64,10 @@ class Services:
             await self.acks_first()
             await work
 
-        task = asyncio.create_task(answer(), name=name)
-        self.answers.add(task)
-        task.add_done_callback(self.answers.discard)
+        task = self.answers.spawn(answer(), name)
         task.add_done_callback(lambda _task: work.close())  # cancelled before it started
         return task
 
     async def drain(self, grace: float = 10.0) -> None:
         """Let the answers in flight finish (up to ``grace`` s), then cancel the rest."""
-        pending = set(self.answers)
-        if not pending:
-            return
-        _done, late = await asyncio.wait(pending, timeout=grace)
-        for task in late:
-            task.cancel()
-        for task in late:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if late:
-            log.warning("%d answers were still in progress at shutdown and were dropped", len(late))
+        await self.answers.drain(grace)

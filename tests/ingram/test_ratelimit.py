@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.clock import ManualClock
-from bot.ingram.ratelimit import Priority, RateLimiter, retry_after_seconds
+from bot.ingram.ratelimit import Priority, RateLimiter
 
 
 def manual_sleep(clock: ManualClock):
@@ -58,16 +58,6 @@ async def test_a_429_waits_for_the_later_of_reset_and_retry_after() -> None:
     )
     clock.advance(9)
     assert limiter.observe(429, {}) == 60  # no hint at all: one full period
-
-
-def test_retry_after_as_http_date() -> None:
-    clock = ManualClock()
-    from datetime import timedelta
-    from email.utils import format_datetime
-
-    header = format_datetime(clock() + timedelta(seconds=30), usegmt=True)
-    assert 29 <= retry_after_seconds({"Retry-After": header}, clock()) <= 30
-    assert retry_after_seconds({}, clock()) is None
 
 
 async def test_a_reset_far_away_is_bounded_to_one_period() -> None:
