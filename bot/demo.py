@@ -21,6 +21,7 @@ from bot.clock import utc_now
 from bot.rules import load_rules
 from bot.sandbox.scenario import default_scenario
 from bot.sandbox.slack import Message
+from bot.sandbox.slack_user import SlackRequestResult
 from bot.sandbox.world import SandboxWorld
 
 HELP = """\
@@ -126,9 +127,9 @@ class Demo:
         if result is not None:
             await self._reply(result)
 
-    async def _reply(self, result: object) -> None:
+    async def _reply(self, result: SlackRequestResult) -> None:
         try:
-            await result.reply(timeout=REPLY_TIMEOUT)  # type: ignore[attr-defined]
+            await result.reply(timeout=REPLY_TIMEOUT)
         except TimeoutError:
             self.say(f"? no answer within {REPLY_TIMEOUT:g} s")
 

@@ -96,6 +96,13 @@ class DeleteRefused:
 
 
 @dataclass(frozen=True)
+class Cancelled:
+    """The requester cancelled; the confirmation for ``order_number`` is used up."""
+
+    order_number: str
+
+
+@dataclass(frozen=True)
 class DeleteDone:
     """A DELETE was sent; ``result`` is Ingram's typed answer."""
 
@@ -231,7 +238,7 @@ class OrderService:
 
     async def cancel_delete(
         self, requester: Requester, confirmation_id: str
-    ) -> DeleteRefused | None:
+    ) -> Cancelled | DeleteRefused:
         """Use up the confirmation without deleting; a refusal when it was not theirs to use."""
         claim = await self.store.run(
             claim_confirmation, confirmation_id, requester.user_id, self.clock()
@@ -245,7 +252,7 @@ class OrderService:
             number,
             "cancelled" if refusal is None else f"refused_{refusal.reason}",
         )
-        return refusal
+        return Cancelled(number) if refusal is None else refusal
 
     async def confirmation_order(self, confirmation_id: str) -> str:
         """The order number a confirmation is for ("" when there is no such confirmation)."""

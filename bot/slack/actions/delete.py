@@ -71,12 +71,11 @@ async def cancel(
 ) -> None:
     """Use the confirmation up without deleting; the prompt says so."""
     async with answering_failures(respond, "a cancel"):
-        refusal = await services.orders.cancel_delete(presser, confirmation)
-        if refusal is not None:
-            await _refused(respond, refusal)
+        cancelled = await services.orders.cancel_delete(presser, confirmation)
+        if isinstance(cancelled, DeleteRefused):
+            await _refused(respond, cancelled)
             return
-        number = await services.orders.confirmation_order(confirmation)
-        await send(respond, cancelled_message(number), replace_original=True)
+        await send(respond, cancelled_message(cancelled.order_number), replace_original=True)
 
 
 def make_delete_confirm(services: Services) -> Listener:
