@@ -35,7 +35,7 @@ def free_port() -> int:
 def _serve(port: int, suborders: int | None, rate: int, options: dict[str, Any]) -> None:
     async def main() -> None:
         from bot.clock import utc_now
-        from bot.sandbox.seed import build_bulk
+        from bot.sandbox.ingram import build_bulk
 
         orders = build_bulk(utc_now(), suborders) if suborders else None
         state = SandboxState(orders=orders, rate_limit=rate, **options)

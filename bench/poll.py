@@ -35,7 +35,7 @@ from emulator import EmulatorProcess, sandbox_client
 
 from bot.poller import Poller, PollReport
 from bot.rules import load_rules
-from bot.sandbox.seed import build_bulk
+from bot.sandbox.ingram import build_bulk
 from bot.store import AsyncStore
 
 RATE = 100_000  # calls per 60 s, on both sides

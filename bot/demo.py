@@ -19,7 +19,7 @@ from typing import TextIO
 
 from bot.clock import utc_now
 from bot.rules import load_rules
-from bot.sandbox.scenario import default_scenario
+from bot.sandbox.ingram import default_scenario
 from bot.sandbox.slack import Message
 from bot.sandbox.slack_user import SlackRequestResult
 from bot.sandbox.world import SandboxWorld

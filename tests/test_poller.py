@@ -39,9 +39,12 @@ from bot.sandbox.ingram import (
     Fault,
     RunningSandbox,
     SandboxState,
+    SeedOrder,
+    build_bulk,
+    build_seed,
     start_sandbox,
+    sub,
 )
-from bot.sandbox.seed import SeedOrder, build_bulk, build_seed, sub
 from bot.sandbox.slack import Message, SlackStandIn
 
 #: A Wednesday, 10:00 UTC (UK window open; the window check is off anyway).

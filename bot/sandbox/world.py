@@ -36,9 +36,9 @@ from bot.sandbox.ingram import (
     SANDBOX_CUSTOMER,
     RunningSandbox,
     SandboxState,
+    default_scenario,
     start_sandbox,
 )
-from bot.sandbox.scenario import default_scenario
 from bot.sandbox.slack import Message, SlackStandIn
 from bot.sandbox.slack_user import SlackRequestResult, SlackUser
 

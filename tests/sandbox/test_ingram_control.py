@@ -19,10 +19,10 @@ from bot.sandbox.ingram import (
     SANDBOX_CLIENT_SECRET,
     RunningSandbox,
     SandboxState,
+    build_bulk,
     run_sandbox,
     start_sandbox,
 )
-from bot.sandbox.seed import build_bulk
 
 START = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 TOKEN_PATH = "/oauth/oauth30/token"

@@ -18,15 +18,18 @@ from bot.clock import ManualClock
 from bot.ingram.models import DeleteOutcome
 from bot.ingram.parsing import parse_delete_response, parse_search_response
 from bot.sandbox.ingram import (
+    OTHER_CUSTOMER,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_COUNTRY,
     SANDBOX_CUSTOMER,
     RunningSandbox,
     SandboxState,
+    SeedOrder,
+    build_seed,
     start_sandbox,
+    sub,
 )
-from bot.sandbox.seed import OTHER_CUSTOMER, SeedOrder, build_seed, sub
 
 START = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 TOKEN_PATH = "/oauth/oauth30/token"

@@ -15,9 +15,11 @@ from bot.sandbox.ingram import (
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SandboxState,
+    Scenario,
+    Step,
+    default_scenario,
     start_sandbox,
 )
-from bot.sandbox.scenario import Scenario, Step, default_scenario
 
 START = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 STEPS = [Step("A-11", "C", "C3", "a"), Step("B-11", "", "", "b"), Step("A-11", "", "", "c")]

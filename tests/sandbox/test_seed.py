@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.ingram.codes import HOLD_REASONS, ORDER_STATUSES, UNDELETABLE_STATUSES
 from bot.ingram.models import parse_order_ref
-from bot.sandbox.seed import (
+from bot.sandbox.ingram.seed import (
     DE_CUSTOMER,
     OTHER_CUSTOMER,
     SANDBOX_CUSTOMER,

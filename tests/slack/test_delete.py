@@ -9,8 +9,14 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.ingram.codes import DELETE_ABEND, DELETE_TECHNICAL_ERROR
-from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, Fault, RecordedRequest
-from bot.sandbox.seed import SeedOrder, SeedSuborder
+from bot.sandbox.ingram import (
+    SANDBOX_COUNTRY,
+    SANDBOX_CUSTOMER,
+    Fault,
+    RecordedRequest,
+    SeedOrder,
+    SeedSuborder,
+)
 from bot.sandbox.slack import MAX_BLOCKS, Message, validate_blocks
 from bot.sandbox.slack_user import SlackUser
 from bot.sandbox.world import FAST_RETRY, SandboxWorld

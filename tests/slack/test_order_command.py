@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock, utc_now
-from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, Fault
-from bot.sandbox.seed import SeedOrder, SeedSuborder
+from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, Fault, SeedOrder, SeedSuborder
 from bot.sandbox.slack import MAX_BLOCKS, validate_blocks
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from tests.slack.helpers import ask, assert_readable, press

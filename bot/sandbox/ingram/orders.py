@@ -53,8 +53,8 @@ from bot.ingram.codes import (
     UNDELETABLE_STATUSES,
     DeletePreamble,
 )
-from bot.sandbox.scenario import Scenario, Step, default_scenario
-from bot.sandbox.seed import (
+from bot.sandbox.ingram.scenario import Scenario, Step, default_scenario
+from bot.sandbox.ingram.seed import (
     SANDBOX_COUNTRY,
     SANDBOX_CUSTOMER,
     SeedOrder,
