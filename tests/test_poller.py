@@ -201,7 +201,7 @@ def sandbox_orders(state: SandboxState, start: datetime, end: datetime) -> list[
     """The sandbox customer's orders entered in [start, end] (what a poll should read)."""
     return [
         o
-        for o in state._orders.values()
+        for o in state.orders
         if o.customernumber == SANDBOX_CUSTOMER
         and o.country == "UK"
         and start <= o.entrytimestamp <= end

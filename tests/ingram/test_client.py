@@ -417,7 +417,7 @@ async def test_no_secret_or_token_in_logs_reprs_or_errors(
     sandbox.state.faults.add(Fault(status=503, times=0))
     with pytest.raises(UnavailableError) as caught:
         await client.find_order("20-RD12H")
-    tokens = [t for t in sandbox.state._tokens]  # what Ingram issued
+    tokens = list(sandbox.state.tokens)  # what Ingram issued
     texts = [caplog.text, repr(client), repr(client.limiter), str(caught.value)]
     for text in texts:
         assert SANDBOX_CLIENT_SECRET not in text

@@ -376,16 +376,18 @@ def order_to_json(order: SeedOrder) -> dict[str, Any]:
         "entrytimestamp": order.entrytimestamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "customerordernumber": order.customerordernumber,
         "link_only_in_search": order.link_only_in_search,
-        "suborders": [
-            {
-                "subordernumber": s.subordernumber,
-                "statuscode": s.statuscode,
-                "status": s.status,
-                "holdreasoncode": s.holdreasoncode,
-                "holdreason": s.holdreason,
-            }
-            for s in order.suborders
-        ],
+        "suborders": [suborder_to_json(s) for s in order.suborders],
+    }
+
+
+def suborder_to_json(s: SeedSuborder) -> dict[str, str]:
+    """A stored suborder's number, codes and texts as plain JSON."""
+    return {
+        "subordernumber": s.subordernumber,
+        "statuscode": s.statuscode,
+        "status": s.status,
+        "holdreasoncode": s.holdreasoncode,
+        "holdreason": s.holdreason,
     }
 
 
