@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,24 +15,13 @@ import pytest_asyncio
 from bot.clock import ManualClock
 from bot.ingram.parsing import parse_search_response
 from bot.sandbox.ingram import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
     RunningSandbox,
     SandboxState,
     build_bulk,
     run_sandbox,
     start_sandbox,
 )
-
-START = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
-TOKEN_PATH = "/oauth/oauth30/token"
-SEARCH = "/resellers/v5/orders/search"
-CUSTOMER = {"customernumber": "20-123456", "isocountrycode": "UK"}
-GOOD_FORM = {
-    "grant_type": "client_credentials",
-    "client_id": SANDBOX_CLIENT_ID,
-    "client_secret": SANDBOX_CLIENT_SECRET,
-}
+from tests.sandbox.ingram.helpers import CUSTOMER, GOOD_FORM, SEARCH, START, TOKEN_PATH, get_token
 
 
 @pytest_asyncio.fixture
@@ -45,12 +34,8 @@ async def running() -> AsyncIterator[RunningSandbox]:
 @pytest_asyncio.fixture
 async def http(running: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=running.url, timeout=10) as client:
-        client.headers["Authorization"] = f"Bearer {await token(client)}"
+        client.headers["Authorization"] = f"Bearer {await get_token(client)}"
         yield client
-
-
-async def token(http: httpx.AsyncClient) -> str:
-    return (await http.post(TOKEN_PATH, data=GOOD_FORM)).json()["access_token"]
 
 
 async def search(http: httpx.AsyncClient, **params: Any) -> httpx.Response:
@@ -221,7 +206,7 @@ async def test_bulk_data_set_answers_page_searches():
         await start_sandbox(state, port=0) as running,
         httpx.AsyncClient(base_url=running.url, timeout=30) as http,
     ):
-        http.headers["Authorization"] = f"Bearer {await token(http)}"
+        http.headers["Authorization"] = f"Bearer {await get_token(http)}"
         page = parse_search_response((await search(http, pagesize=100, pagenumber=3)).json())
         assert page.ordersfound == len(orders) and len(page.orders) == 100
         last = parse_search_response(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,24 +16,14 @@ from bot.ingram.codes import DELETE_BACKEND_503, DELETE_TECHNICAL_ERROR
 from bot.ingram.models import DeleteOutcome
 from bot.ingram.parsing import parse_delete_response, parse_search_response
 from bot.sandbox.ingram import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
     Fault,
     RunningSandbox,
     SandboxState,
     start_sandbox,
 )
+from tests.sandbox.ingram.helpers import CUSTOMER, GOOD_FORM, SEARCH, START, TOKEN_PATH
 
-START = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 START_MS = int(START.timestamp() * 1000)
-TOKEN_PATH = "/oauth/oauth30/token"
-SEARCH = "/resellers/v5/orders/search"
-CUSTOMER = {"customernumber": "20-123456", "isocountrycode": "UK"}
-GOOD_FORM = {
-    "grant_type": "client_credentials",
-    "client_id": SANDBOX_CLIENT_ID,
-    "client_secret": SANDBOX_CLIENT_SECRET,
-}
 
 
 class Harness:
@@ -62,11 +51,6 @@ class Harness:
             params={**CUSTOMER, "entrydate": entry},
             headers=self.headers,
         )
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
 
 
 async def _harness(state: SandboxState) -> AsyncIterator[Harness]:

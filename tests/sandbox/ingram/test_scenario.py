@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -12,16 +12,14 @@ import pytest_asyncio
 from bot.clock import ManualClock
 from bot.ingram.parsing import parse_search_response
 from bot.sandbox.ingram import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
     SandboxState,
     Scenario,
     Step,
     default_scenario,
     start_sandbox,
 )
+from tests.sandbox.ingram.helpers import START, get_token
 
-START = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 STEPS = [Step("A-11", "C", "C3", "a"), Step("B-11", "", "", "b"), Step("A-11", "", "", "c")]
 
 
@@ -68,11 +66,6 @@ def test_default_scenario():
     ]
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
 @pytest_asyncio.fixture
 async def state(clock: ManualClock) -> SandboxState:
     return SandboxState(clock=clock, scenario=default_scenario(START))
@@ -83,13 +76,7 @@ async def http(state: SandboxState) -> AsyncIterator[httpx.AsyncClient]:
     running = await start_sandbox(state, port=0)
     try:
         async with httpx.AsyncClient(base_url=running.url, timeout=10) as client:
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": SANDBOX_CLIENT_ID,
-                "client_secret": SANDBOX_CLIENT_SECRET,
-            }
-            token = (await client.post("/oauth/oauth30/token", data=form)).json()["access_token"]
-            client.headers["Authorization"] = f"Bearer {token}"
+            client.headers["Authorization"] = f"Bearer {await get_token(client)}"
             yield client
     finally:
         await running.stop()
