@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -196,21 +197,17 @@ async def test_rules_check_names_file_rule_and_field(env: dict[str, str], tmp_pa
 
 
 async def test_the_standalone_sandbox_serves_the_cli(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = sandbox_env(f"http://127.0.0.1:{port}", tmp_path)
+    # Port 0: the sandbox takes a free port itself and prints its URL.
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", "--port", str(port),
-        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "bot", "sandbox", "--port", "0",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         assert server.stdout is not None
         line = (await asyncio.wait_for(server.stdout.readline(), 20)).decode()
-        assert f"127.0.0.1:{port}" in line
-        run = await orderbot("lookup", "20-RD12H", env=env)
+        url = re.search(r"sandbox on (http://127\.0\.0\.1:\d+)", line).group(1)
+        assert not url.endswith(":8080")  # --port was obeyed: 0 is a free port, not the default
+        run = await orderbot("lookup", "20-RD12H", env=sandbox_env(url, tmp_path))
         assert run.status == 0, run.err
     finally:
         server.terminate()

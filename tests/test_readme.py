@@ -11,7 +11,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -113,10 +112,15 @@ async def _shell(command: str, env: dict[str, str]) -> tuple[int, str, str]:
     return process.returncode or 0, out.decode(), err.decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+async def _serving_port(process: asyncio.subprocess.Process, lines: list[str]) -> int:
+    """The port ``orderbot serve`` logs once it listens; its log lines until then go to
+    ``lines``."""
+    assert process.stderr is not None
+    while line := (await process.stderr.readline()).decode():
+        lines.append(line)
+        if found := re.search(r"orderbot serving .*/healthz on port (\d+)", line):
+            return int(found.group(1))
+    raise AssertionError("orderbot serve did not start listening:\n" + "".join(lines))
 
 
 def _mask_times(text: str) -> str:
@@ -145,11 +149,12 @@ async def test_rules_check_prints_what_the_readme_shows() -> None:
 
 
 async def test_the_sandbox_and_lookup_commands() -> None:
-    port = _free_port()
     sandbox, lookup = [c for c in shell_commands() if "8080" in c]
     env = _env()
+    # Port 0: the sandbox takes a free port itself and prints its URL (a port picked here could
+    # be taken by another process before the sandbox binds it).
     server = await asyncio.create_subprocess_shell(
-        sandbox.rstrip("&").replace("8080", str(port)),
+        sandbox.rstrip("&").replace("8080", "0"),
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -157,8 +162,9 @@ async def test_the_sandbox_and_lookup_commands() -> None:
     )
     try:
         assert server.stdout is not None
-        await asyncio.wait_for(server.stdout.readline(), 30)
-        status, out, err = await _shell(lookup.replace("8080", str(port)), env)
+        first = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
+        port = re.search(r"sandbox on http://127\.0\.0\.1:(\d+)", first).group(1)
+        status, out, err = await _shell(lookup.replace("8080", port), env)
         assert status == 0, err
         expected = text_block_after("orderbot lookup 20-RD12H\n```")
         assert _mask_times(out.strip()) == _mask_times(expected.strip())
@@ -171,7 +177,6 @@ async def test_serve_starts_answers_healthz_and_stops_on_sigterm(tmp_path: Path)
     ingram = await start_sandbox(SandboxState())
     slack = SlackStandIn()
     await slack.start()
-    port = _free_port()
     env = _env(
         INGRAM_BASE_URL=ingram.url,
         INGRAM_SANDBOX="1",
@@ -184,7 +189,7 @@ async def test_serve_starts_answers_healthz_and_stops_on_sigterm(tmp_path: Path)
         SLACK_SIGNING_SECRET="readme-secret",
         SLACK_API_URL=slack.api_url,
         ORDERBOT_DB=str(tmp_path / "orderbot.db"),
-        ORDERBOT_PORT=str(port),
+        ORDERBOT_PORT="0",  # serve takes a free port itself and logs it
         ORDERBOT_POLL_INTERVAL="3600",
     )
     process = await asyncio.create_subprocess_shell(
@@ -195,24 +200,20 @@ async def test_serve_starts_answers_healthz_and_stops_on_sigterm(tmp_path: Path)
         stderr=asyncio.subprocess.PIPE,
         executable="/bin/bash",
     )
+    started: list[str] = []
     try:
+        port = await asyncio.wait_for(_serving_port(process, started), 30)
         async with httpx.AsyncClient() as http:
-            for _ in range(100):
-                try:
-                    health = await http.get(f"http://127.0.0.1:{port}/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("orderbot serve did not start listening")
+            health = await http.get(f"http://127.0.0.1:{port}/healthz")
         assert health.status_code == 200, health.text
         assert health.json()["ok"] is True
-        status, out, _err = await _shell("orderbot health", env)
+        status, out, _err = await _shell("orderbot health", {**env, "ORDERBOT_PORT": str(port)})
         assert status == 0 and '"ok": true' in out
     finally:
         process.send_signal(signal.SIGTERM)
-        _out, err = await asyncio.wait_for(process.communicate(), 30)
+        _out, rest = await asyncio.wait_for(process.communicate(), 30)
         await slack.stop()
         await ingram.stop()
-    assert process.returncode == 0, err.decode()
-    assert "orderbot stopped" in err.decode()
+    err = "".join(started) + rest.decode()
+    assert process.returncode == 0, err
+    assert "orderbot stopped" in err
