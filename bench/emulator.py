@@ -10,17 +10,10 @@ from typing import Any
 
 import httpx
 
-from bot.config import Secret
 from bot.ingram.client import IngramClient
 from bot.ingram.ratelimit import RateLimiter
-from bot.sandbox.ingram import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
-    SANDBOX_COUNTRY,
-    SANDBOX_CUSTOMER,
-    SandboxState,
-    start_sandbox,
-)
+from bot.sandbox.ingram import SandboxState, start_sandbox
+from bot.sandbox.world import sandbox_ingram_settings
 
 #: Calls per 60 s for the emulator and the client: high enough never to be the bottleneck.
 UNLIMITED = 10**9
@@ -77,13 +70,4 @@ class EmulatorProcess:
 
 def sandbox_client(url: str, rate: int = UNLIMITED) -> IngramClient:
     """An Ingram client for the emulator at ``url``, windows off, budget ``rate`` per 60 s."""
-    return IngramClient(
-        client_id=Secret(SANDBOX_CLIENT_ID),
-        client_secret=Secret(SANDBOX_CLIENT_SECRET),
-        customer_number=SANDBOX_CUSTOMER,
-        country=SANDBOX_COUNTRY,
-        base_url=url,
-        sandbox=True,
-        windows_enforced=False,
-        limiter=RateLimiter(rate, 60.0),
-    )
+    return IngramClient(sandbox_ingram_settings(url), limiter=RateLimiter(rate, 60.0))

@@ -52,7 +52,7 @@ def _out(text: str) -> None:
 
 async def cmd_lookup(args: argparse.Namespace) -> int:
     settings = load_ingram()
-    async with IngramClient.from_settings(settings) as client:
+    async with IngramClient(settings) as client:
         service = OrderService(client)
         if args.po:
             result = await service.lookup_po(args.po)
@@ -79,7 +79,7 @@ async def cmd_delete(args: argparse.Namespace) -> int:
     requester = Requester(f"cli:{getpass.getuser()}", getpass.getuser(), trusted=True)
     store = await AsyncStore.open(bot_settings.db_path)
     try:
-        async with IngramClient.from_settings(settings) as client:
+        async with IngramClient(settings) as client:
             service = OrderService(client, store)
             prepared = await service.request_delete(requester, args.order)
             if not isinstance(prepared, DeletePrompt):

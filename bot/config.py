@@ -2,8 +2,8 @@
 
 Each part loads only the section it needs (``lookup`` needs Ingram settings, ``serve`` needs
 all three), and a missing or malformed variable raises ``ConfigError`` naming it and saying
-what a good value looks like. Secrets are wrapped in ``Secret`` so that no repr, log line or
-error message can show them.
+what a good value looks like. Slack's secrets are wrapped in ``Secret`` and Ingram's are left
+out of ``IngramSettings``' repr, so that no repr, log line or error message can show them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.ingram.settings import DEFAULT_BASE_URL as DEFAULT_INGRAM_BASE_URL
+from bot.ingram.settings import IngramSettings
 from bot.ingram.windows import COUNTRIES, normalize_country
 
-DEFAULT_INGRAM_BASE_URL = "https://api.ingrammicro.com"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -56,21 +57,6 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
-
-
-@dataclass(frozen=True)
-class IngramSettings:
-    """How to reach Ingram Micro, and as whom."""
-
-    client_id: Secret
-    client_secret: Secret
-    customer_number: str
-    country: str
-    base_url: str = DEFAULT_INGRAM_BASE_URL
-    sandbox: bool = False
-    timeout: float = 30.0
-    rate_limit: int = 60
-    ignore_windows: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,15 +214,15 @@ def load_ingram(env: Mapping[str, str] | None = None) -> IngramSettings:
             f" use one of {', '.join(COUNTRIES)}"
         )
     return IngramSettings(
-        client_id=Secret(client_id),
-        client_secret=Secret(client_secret),
+        client_id=client_id,
+        client_secret=client_secret,
         customer_number=customer,
         country=country,
         base_url=_url(env, "INGRAM_BASE_URL", DEFAULT_INGRAM_BASE_URL).rstrip("/"),
         sandbox=_bool(env, "INGRAM_SANDBOX"),
         timeout=_number(env, "INGRAM_TIMEOUT", 30.0, minimum=0.1),
         rate_limit=_int(env, "INGRAM_RATE_LIMIT", 60, minimum=1),
-        ignore_windows=_bool(env, "ORDERBOT_IGNORE_WINDOWS"),
+        windows_enforced=not _bool(env, "ORDERBOT_IGNORE_WINDOWS"),
     )
 
 
@@ -320,15 +306,11 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
-        values = [
-            self.ingram.client_id,
-            self.ingram.client_secret,
-            self.slack.bot_token,
-            self.slack.signing_secret,
-        ]
+        slack = [self.slack.bot_token, self.slack.signing_secret]
         if self.slack.app_token is not None:
-            values.append(self.slack.app_token)
-        return [s.reveal() for s in values if s]
+            slack.append(self.slack.app_token)
+        values = [self.ingram.client_id, self.ingram.client_secret, *(s.reveal() for s in slack)]
+        return [value for value in values if value]
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -23,9 +23,10 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock, utc_now
-from bot.config import BotSettings, IngramSettings, Settings, SlackSettings, StartupError
+from bot.config import BotSettings, Settings, SlackSettings, StartupError
 from bot.health import outbox_health, poller_health
 from bot.ingram.client import IngramClient
+from bot.ingram.settings import IngramSettings
 from bot.notifier import Notifier
 from bot.orders import OrderService
 from bot.poller import Poller
@@ -68,7 +69,7 @@ def freeze_startup_objects() -> None:
 class Orderbot:
     """The running bot. ``await start()``, then ``await stop()``.
 
-    ``ingram_options`` are passed on to ``IngramClient.from_settings`` (tests and the demo
+    ``ingram_options`` are passed on to ``IngramClient`` (tests and the demo
     give a faster ``retry`` policy).
     """
 
@@ -108,7 +109,7 @@ class Orderbot:
         rules = load_rules(s.bot.rules_path)  # RulesError: refuse to start, naming the problem
         self.started_at = self.clock()
         self.store = await AsyncStore.open(s.bot.db_path)
-        self.client = IngramClient.from_settings(
+        self.client = IngramClient(
             s.ingram, clock=self.clock, transport=self._transport, **self._ingram_options
         )
         slack = web_client(s.slack)
@@ -251,7 +252,7 @@ async def poll_once(
     """One poll, then deliver what it (or an earlier run) left in the outbox."""
     rules = load_rules(bot.rules_path)
     async with await AsyncStore.open(bot.db_path) as store:
-        async with IngramClient.from_settings(ingram, clock=clock) as client:
+        async with IngramClient(ingram, clock=clock) as client:
             poller = Poller(
                 client, store, rules, interval=0, lookback_days=bot.lookback_days, clock=clock
             )

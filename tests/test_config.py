@@ -21,7 +21,7 @@ def test_ingram_defaults() -> None:
     assert s.base_url == "https://api.ingrammicro.com"
     assert s.sandbox is False
     assert s.rate_limit == 60
-    assert s.ignore_windows is False
+    assert s.windows_enforced is True
 
 
 @pytest.mark.parametrize("name", list(INGRAM))
@@ -57,7 +57,7 @@ def test_secrets_never_show() -> None:
     s = load_settings({**INGRAM, **SLACK})
     text = repr(s) + str(s.ingram) + str(s.slack)
     assert "very-secret" not in text and "app-id" not in text and "shh" not in text
-    assert s.ingram.client_secret.reveal() == "very-secret"
+    assert s.ingram.client_secret == "very-secret"
     assert sorted(s.secrets()) == sorted(["app-id", "very-secret", "xoxb-1", "shh"])
     assert repr(Secret("x")) == "Secret('********')"
 

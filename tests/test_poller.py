@@ -26,15 +26,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import store as st
 from bot.clock import ManualClock
-from bot.config import Secret
 from bot.ingram.client import IngramClient, RetryPolicy
 from bot.ingram.ratelimit import Priority
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.rules import RuleSet, load_rules
 from bot.sandbox.ingram import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
     SANDBOX_CUSTOMER,
     Fault,
     RunningSandbox,
@@ -46,6 +43,7 @@ from bot.sandbox.ingram import (
     sub,
 )
 from bot.sandbox.slack import Message, SlackStandIn
+from bot.sandbox.world import sandbox_ingram_settings
 
 #: A Wednesday, 10:00 UTC (UK window open; the window check is off anyway).
 START = datetime(2024, 3, 6, 10, 0, tzinfo=UTC)
@@ -129,18 +127,11 @@ class Harness:
 
 def make_client(running: RunningSandbox, clock: ManualClock, **options: Any) -> IngramClient:
     """A client for the emulator's sandbox customer; fast retries, windows off by default."""
-    options.setdefault("windows_enforced", False)
-    options.setdefault("retry", RetryPolicy(attempts=2, base=0.01, cap=0.02))
-    return IngramClient(
-        client_id=Secret(SANDBOX_CLIENT_ID),
-        client_secret=Secret(SANDBOX_CLIENT_SECRET),
-        customer_number=SANDBOX_CUSTOMER,
-        country="UK",
-        base_url=running.url,
-        sandbox=True,
-        clock=clock,
-        **options,
+    settings = sandbox_ingram_settings(
+        running.url, windows_enforced=options.pop("windows_enforced", False)
     )
+    options.setdefault("retry", RetryPolicy(attempts=2, base=0.01, cap=0.02))
+    return IngramClient(settings, clock=clock, **options)
 
 
 @asynccontextmanager

@@ -19,14 +19,12 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from bot import __version__
 from bot.clock import Clock, utc_now
-from bot.config import IngramSettings, Secret
 from bot.ingram.auth import Token, TokenCache, parse_token_response
 from bot.ingram.codes import RETRYABLE_HTTP_CODES
 from bot.ingram.errors import (
@@ -60,6 +58,7 @@ from bot.ingram.parsing import (
     preamble,
 )
 from bot.ingram.ratelimit import Priority, RateLimiter, Sleep
+from bot.ingram.settings import IngramSettings
 from bot.ingram.windows import is_available, next_opening, window_for
 
 log = logging.getLogger("orderbot.ingram")
@@ -137,40 +136,32 @@ def _fault_detail(response: httpx.Response) -> str:
 
 
 class IngramClient:
-    """The client. Create it with ``from_settings``, use it inside ``async with``."""
+    """The client for one account (``settings``); use it inside ``async with``."""
 
     def __init__(
         self,
+        settings: IngramSettings,
         *,
-        client_id: Secret,
-        client_secret: Secret,
-        customer_number: str,
-        country: str,
-        base_url: str = "https://api.ingrammicro.com",
-        sandbox: bool = False,
-        timeout: float = 30.0,
         limiter: RateLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        windows_enforced: bool = True,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self.customer_number = customer_number
-        self.country = country
-        self.base_url = base_url.rstrip("/")
-        self.api_root = f"{self.base_url}{'/sandbox' if sandbox else ''}/resellers/v5"
-        self.token_url = f"{self.base_url}/oauth/oauth30/token"
-        self.windows_enforced = windows_enforced
+        self.settings = settings
+        self.customer_number = settings.customer_number
+        self.country = settings.country
+        self.api_root = settings.api_root
+        self.token_url = settings.token_url
+        self.windows_enforced = settings.windows_enforced
         self.retry = retry or RetryPolicy()
-        self.limiter = limiter or RateLimiter(clock=clock, sleep=sleep)
+        self.limiter = limiter or RateLimiter(settings.rate_limit, 60.0, clock=clock, sleep=sleep)
         self.stats = ClientStats()
-        self._client_id = client_id
-        self._client_secret = client_secret
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
+        timeout = settings.timeout
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -181,29 +172,6 @@ class IngramClient:
         )
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
         self._tokens = TokenCache(self._request_token, clock=clock)
-
-    @classmethod
-    def from_settings(cls, settings: IngramSettings, **overrides: Any) -> IngramClient:
-        """A client for the configured account; keyword arguments override the defaults."""
-        options: dict[str, Any] = {
-            "client_id": settings.client_id,
-            "client_secret": settings.client_secret,
-            "customer_number": settings.customer_number,
-            "country": settings.country,
-            "base_url": settings.base_url,
-            "sandbox": settings.sandbox,
-            "timeout": settings.timeout,
-            "windows_enforced": not settings.ignore_windows,
-        }
-        if "limiter" not in overrides:
-            options["limiter"] = RateLimiter(
-                settings.rate_limit,
-                60.0,
-                clock=overrides.get("clock", utc_now),
-                sleep=overrides.get("sleep", asyncio.sleep),
-            )
-        options.update(overrides)
-        return cls(**options)
 
     def __repr__(self) -> str:
         return (
@@ -241,8 +209,8 @@ class IngramClient:
         """POST the client credentials to the token endpoint (retrying 5xx and network errors)."""
         form = {
             "grant_type": "client_credentials",
-            "client_id": self._client_id.reveal(),
-            "client_secret": self._client_secret.reveal(),
+            "client_id": self.settings.client_id,
+            "client_secret": self.settings.client_secret,
         }
         attempt = 0
         while True:

@@ -28,6 +28,7 @@ import aiohttp
 from bot.clock import Clock, utc_now
 from bot.config import Settings, load_settings
 from bot.ingram.client import RetryPolicy
+from bot.ingram.settings import IngramSettings
 from bot.runtime import Orderbot
 from bot.sandbox.ingram import (
     SANDBOX_CLIENT_ID,
@@ -47,6 +48,21 @@ SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105 - the stand-in's own fak
 SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
 #: Retries for tests: a few, milliseconds apart.
 FAST_RETRY = RetryPolicy(attempts=3, base=0.01, cap=0.02)
+
+
+def sandbox_ingram_settings(url: str, **changes: Any) -> IngramSettings:
+    """Settings of an Ingram client for the emulator's sandbox customer at ``url``, windows
+    off; ``changes`` replace fields (``timeout=0.2``, ``client_secret="wrong"``)."""
+    options: dict[str, Any] = {
+        "client_id": SANDBOX_CLIENT_ID,
+        "client_secret": SANDBOX_CLIENT_SECRET,
+        "customer_number": SANDBOX_CUSTOMER,
+        "country": SANDBOX_COUNTRY,
+        "base_url": url,
+        "sandbox": True,
+        "windows_enforced": False,
+    }
+    return IngramSettings(**{**options, **changes})
 
 
 class WorldUser(SlackUser):

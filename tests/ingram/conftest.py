@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,22 +12,16 @@ import pytest
 import pytest_asyncio
 
 from bot.clock import ManualClock
-from bot.config import Secret
 from bot.ingram.client import IngramClient, RetryPolicy
 from bot.ingram.ratelimit import RateLimiter
-from bot.sandbox.ingram import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
-    SANDBOX_COUNTRY,
-    SANDBOX_CUSTOMER,
-    RunningSandbox,
-    SandboxState,
-    start_sandbox,
-)
+from bot.ingram.settings import IngramSettings
+from bot.sandbox.ingram import RunningSandbox, SandboxState, start_sandbox
+from bot.sandbox.world import sandbox_ingram_settings
 
 #: A Monday, mid-morning in London: inside every country's window.
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 FAST_RETRIES = RetryPolicy(attempts=3, base=0.01, cap=0.02)
+SETTINGS_FIELDS = {f.name for f in fields(IngramSettings)}
 
 
 def manual_sleep(clock: ManualClock) -> Callable[[float], Any]:
@@ -55,20 +50,15 @@ async def sandbox(clock: ManualClock) -> AsyncIterator[RunningSandbox]:
 async def make_client(
     sandbox: RunningSandbox, clock: ManualClock
 ) -> AsyncIterator[Callable[..., IngramClient]]:
-    """Build clients for the sandbox; every one is closed after the test."""
+    """Build clients for the sandbox; every one is closed after the test. Keyword arguments
+    are fields of ``IngramSettings`` (``timeout=0.2``) or options of the client."""
     made: list[IngramClient] = []
 
     def make(**overrides: Any) -> IngramClient:
+        changes = {k: overrides.pop(k) for k in SETTINGS_FIELDS & overrides.keys()}
+        settings = sandbox_ingram_settings(sandbox.url, **{"timeout": 2.0, **changes})
         options: dict[str, Any] = {
-            "client_id": Secret(SANDBOX_CLIENT_ID),
-            "client_secret": Secret(SANDBOX_CLIENT_SECRET),
-            "customer_number": SANDBOX_CUSTOMER,
-            "country": SANDBOX_COUNTRY,
-            "base_url": sandbox.url,
-            "sandbox": True,
-            "timeout": 2.0,
             "retry": FAST_RETRIES,
-            "windows_enforced": False,
             "clock": clock,
             "sleep": manual_sleep(clock),
         }
@@ -77,7 +67,7 @@ async def make_client(
             options["limiter"] = RateLimiter(
                 1000, 60, clock=options["clock"], sleep=options["sleep"]
             )
-        client = IngramClient(**options)
+        client = IngramClient(settings, **options)
         made.append(client)
         return client
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.config import Secret
 from bot.ingram.client import IngramClient, RetryPolicy
 from bot.ingram.codes import DELETE_ABEND, DELETE_TECHNICAL_ERROR, HTTP_CODES
 from bot.ingram.errors import (
@@ -43,7 +42,7 @@ async def test_lookup_invalid_access_token_is_refreshed_once(
 async def test_lookup_with_rejected_credentials_names_the_variables(
     make_client, sandbox: RunningSandbox
 ) -> None:
-    client = make_client(client_secret=Secret("wrong-secret"))
+    client = make_client(client_secret="wrong-secret")
     with pytest.raises(CredentialsError) as caught:
         await client.find_order("20-RD12H")
     assert "INGRAM_CLIENT_ID" in str(caught.value) and "INGRAM_CLIENT_SECRET" in str(caught.value)
@@ -154,7 +153,7 @@ async def _entrydate(client: IngramClient, number: str):
 
 
 async def test_delete_invalid_access_token(make_client, sandbox: RunningSandbox) -> None:
-    client = make_client(client_secret=Secret("nope"))
+    client = make_client(client_secret="nope")
     with pytest.raises(CredentialsError):
         await client.delete_order("20-11852", "2026-11-01")
     assert sandbox.state.delete_calls == 0
