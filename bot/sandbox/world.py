@@ -27,7 +27,7 @@ import aiohttp
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings, load_settings
-from bot.ingram.client import RetryPolicy
+from bot.ingram.session import RetryPolicy
 from bot.ingram.settings import IngramSettings
 from bot.runtime import Orderbot
 from bot.sandbox.ingram import (
