@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 
-from bot.ingram.client import IngramClient
-from bot.ingram.ratelimit import RateLimiter
+from bot.ingram import IngramClient, RateLimiter
 from bot.sandbox.ingram import SandboxState, start_sandbox
 from bot.sandbox.world import sandbox_ingram_settings
 

@@ -25,8 +25,7 @@ from bot.config import (
     load_settings,
     load_slack,
 )
-from bot.ingram.client import IngramClient
-from bot.ingram.errors import IngramError, InvalidArgumentError
+from bot.ingram import IngramClient, IngramError, InvalidArgumentError
 from bot.log import setup_logging
 from bot.orders import DeletePrompt, DeleteRefused, OrderService, Requester
 from bot.rules import RulesError, check_rules, load_rules

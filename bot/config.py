@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.ingram.settings import DEFAULT_BASE_URL as DEFAULT_INGRAM_BASE_URL
-from bot.ingram.settings import IngramSettings
-from bot.ingram.windows import COUNTRIES, normalize_country
+from bot.ingram import COUNTRIES, IngramSettings, normalize_country
+from bot.ingram import DEFAULT_BASE_URL as DEFAULT_INGRAM_BASE_URL
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 

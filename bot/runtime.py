@@ -25,8 +25,7 @@ from slack_sdk.errors import SlackApiError
 from bot.clock import Clock, utc_now
 from bot.config import BotSettings, Settings, SlackSettings, StartupError
 from bot.health import outbox_health, poller_health
-from bot.ingram.client import IngramClient
-from bot.ingram.settings import IngramSettings
+from bot.ingram import IngramClient, IngramSettings
 from bot.notifier import Notifier
 from bot.orders import OrderService
 from bot.poller import Poller

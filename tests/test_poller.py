@@ -26,9 +26,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import store as st
 from bot.clock import ManualClock
-from bot.ingram.client import IngramClient
+from bot.ingram import IngramClient, RetryPolicy
 from bot.ingram.ratelimit import Priority
-from bot.ingram.session import RetryPolicy
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.rules import RuleSet, load_rules

@@ -27,8 +27,7 @@ import aiohttp
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings, load_settings
-from bot.ingram.session import RetryPolicy
-from bot.ingram.settings import IngramSettings
+from bot.ingram import IngramSettings, RetryPolicy
 from bot.runtime import Orderbot
 from bot.sandbox.ingram import (
     SANDBOX_CLIENT_ID,

@@ -12,10 +12,7 @@ import pytest
 import pytest_asyncio
 
 from bot.clock import ManualClock
-from bot.ingram.client import IngramClient
-from bot.ingram.ratelimit import RateLimiter
-from bot.ingram.session import RetryPolicy
-from bot.ingram.settings import IngramSettings
+from bot.ingram import IngramClient, IngramSettings, RateLimiter, RetryPolicy
 from bot.sandbox.ingram import RunningSandbox, SandboxState, start_sandbox
 from bot.sandbox.world import sandbox_ingram_settings
 

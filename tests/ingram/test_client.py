@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.ingram.client import IngramClient
+from bot.ingram import IngramClient, RetryPolicy
 from bot.ingram.codes import DELETE_ABEND, DELETE_TECHNICAL_ERROR, HTTP_CODES
 from bot.ingram.errors import (
     AccessNotApprovedError,
@@ -25,7 +25,6 @@ from bot.ingram.errors import (
 )
 from bot.ingram.models import DeleteOutcome, SearchQuery
 from bot.ingram.ratelimit import RateLimiter
-from bot.ingram.session import RetryPolicy
 from bot.sandbox.ingram import SANDBOX_CLIENT_SECRET, Fault, RunningSandbox
 
 # --- OrderLookupAPI recommended tests ------------------------------------------------------
