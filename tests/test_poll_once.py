@@ -15,7 +15,7 @@ from bot.clock import utc_now
 from bot.sandbox.ingram import Fault, RunningSandbox, SandboxState, start_sandbox
 from bot.sandbox.slack import SlackStandIn
 from bot.store import due_outbox, open_db
-from tests.test_cli import ROOT, Run, sandbox_env
+from tests.cli.test_cli import ROOT, Run, sandbox_env
 
 
 @pytest_asyncio.fixture

@@ -23,7 +23,7 @@ from bot.sandbox.ingram import (
 )
 from bot.store import audit_log, open_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass

@@ -1,0 +1,69 @@
+"""The ``orderbot`` command line: a thin adapter over the same use cases as the Slack app.
+
+``main`` and the parser are here; each command group has its module, which adds its commands
+in ``register(sub)``: ``orders`` (lookup, delete), ``serve`` (serve, poll, health), ``rules``,
+``demo`` and ``sandbox``. ``terminal`` renders orders for a terminal. Errors are one clear line
+on stderr and a non-zero exit status: 1 not found or refused, 2 bad usage or configuration,
+3 Ingram could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.cli import demo, orders, rules, sandbox, serve
+from bot.cli.common import EXIT_INGRAM, EXIT_USAGE, Fail
+from bot.config import ConfigError, StartupError, load_bot
+from bot.ingram import IngramError, InvalidArgumentError
+from bot.log import setup_logging
+from bot.rules import RulesError
+
+#: The command groups, in the order ``--help`` lists their commands.
+GROUPS = (orders, serve, rules, demo, sandbox)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orderbot",
+        description="Slack chat-ops for Ingram Micro orders: look up, delete, hold alerts.",
+        epilog="Configuration comes from environment variables; see README.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"orderbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``orderbot`` script."""
+    args = build_parser().parse_args(argv)
+    try:
+        bot_settings = load_bot()
+        setup_logging(
+            bot_settings.log_format,
+            os.environ.get("ORDERBOT_LOG_LEVEL", "WARNING").upper(),
+        )
+        return asyncio.run(args.handler(args))
+    except Fail as exc:
+        print(f"orderbot: {exc}", file=sys.stderr)
+        return exc.status
+    except RulesError as exc:
+        print(f"orderbot: invalid rules, not starting:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StartupError as exc:
+        print(f"orderbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ConfigError, InvalidArgumentError) as exc:
+        print(f"orderbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except IngramError as exc:
+        print(f"orderbot: {exc}", file=sys.stderr)
+        return EXIT_INGRAM
+    except KeyboardInterrupt:
+        return 130
