@@ -1,23 +1,21 @@
-"""``orderbot demo``: the whole bot on embedded defaults, with no Slack or Ingram account.
+"""The demo session: reads what the user types, drives the Slack stand-in and the sandbox.
 
-It starts the Ingram sandbox emulator with its seeded orders and its scenario clock (holds go
-on and off every 20 s by default), a temporary database, the shipped rules, the poller on a short
-interval, and a Slack stand-in that prints every message orderbot would post. Commands come
-from standard input, as a Slack user would type them; at the end of the input it exits 0::
-
-    printf '/order 20-RD12H\\n' | orderbot demo
+``Demo`` carries out one line at a time (a slash command, a button press, a change of user, a
+pause); ``run_demo`` starts the world, shows the banner and feeds ``Demo`` the lines of
+``prompt.read_lines`` until the input ends. What the bot posts is shown by ``render``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
 from bot.clock import utc_now
+from bot.demo.prompt import read_lines
+from bot.demo.render import render_message
 from bot.rules import load_rules
 from bot.sandbox.ingram import default_scenario
 from bot.sandbox.slack import Message
@@ -57,9 +55,9 @@ class Demo:
         print(text, file=self.out, flush=True)
 
     def _show(self, message: Message) -> None:
-        if message.kind == "ack" and not (message.text or message.blocks):
-            return
-        self.say(message.render())
+        text = render_message(message)
+        if text is not None:
+            self.say(text)
 
     def banner(self) -> None:
         world = self.world
@@ -149,21 +147,6 @@ class Demo:
         await asyncio.sleep(max(0.0, min(delay, 3600.0)))
 
 
-async def _lines(interactive: bool) -> AsyncIterator[str]:
-    """Lines of standard input without blocking the event loop; an echo when piped."""
-    while True:
-        if interactive:
-            try:
-                line = await asyncio.to_thread(input, "orderbot> ")
-            except EOFError:
-                return
-        else:
-            line = await asyncio.to_thread(sys.stdin.readline)
-            if not line:
-                return
-        yield line
-
-
 def demo_world(
     *, poll_interval: float = 5.0, scenario_every: float = 20.0, rules: Path | None = None
 ) -> SandboxWorld:
@@ -189,7 +172,7 @@ async def run_demo(
     async with world:
         demo = Demo(world, out, scenario_every)
         demo.banner()
-        async for line in _lines(interactive):
+        async for line in read_lines(interactive):
             if not interactive and line.strip():
                 demo.say(f"\n> {line.strip()}")
             if not await demo.handle(line):
