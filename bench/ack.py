@@ -32,8 +32,7 @@ from aiohttp import web
 from emulator import EmulatorProcess
 
 from bot.runtime import freeze_startup_objects
-from bot.sandbox.slack import Message, SlackStandIn
-from bot.sandbox.slack_user import SlackUser
+from bot.sandbox.slack import Message, SlackStandIn, SlackUser
 from bot.sandbox.world import SIGNING_SECRET, SandboxWorld
 
 UNLIMITED = 10**6

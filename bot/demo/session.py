@@ -18,8 +18,7 @@ from bot.demo.prompt import read_lines
 from bot.demo.render import render_message
 from bot.rules import load_rules
 from bot.sandbox.ingram import default_scenario
-from bot.sandbox.slack import Message
-from bot.sandbox.slack_user import SlackRequestResult
+from bot.sandbox.slack import Message, SlackRequestResult
 from bot.sandbox.world import SandboxWorld
 
 HELP = """\

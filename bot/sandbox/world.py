@@ -39,8 +39,7 @@ from bot.sandbox.ingram import (
     default_scenario,
     start_sandbox,
 )
-from bot.sandbox.slack import Message, SlackStandIn
-from bot.sandbox.slack_user import SlackRequestResult, SlackUser
+from bot.sandbox.slack import Message, SlackRequestResult, SlackStandIn, SlackUser
 
 SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105 - the stand-in's own fake secret
 #: Rules shipped with orderbot (the repository's ``rules/`` folder).

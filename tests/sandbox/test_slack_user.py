@@ -18,8 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack_user import SlackUser, sign
+from bot.sandbox.slack import SlackStandIn, SlackUser, sign
 
 SECRET = "sandbox-signing-secret"
 

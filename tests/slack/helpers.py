@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox.slack import Message
-from bot.sandbox.slack_user import SlackRequestResult, SlackUser
+from bot.sandbox.slack import Message, SlackRequestResult, SlackUser
 
 
 async def ask(user: SlackUser, text: str) -> Message:

@@ -17,8 +17,7 @@ from bot.sandbox.ingram import (
     SeedOrder,
     SeedSuborder,
 )
-from bot.sandbox.slack import MAX_BLOCKS, Message, validate_blocks
-from bot.sandbox.slack_user import SlackUser
+from bot.sandbox.slack import MAX_BLOCKS, Message, SlackUser, validate_blocks
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from bot.store import audit_log
 from tests.slack.helpers import ask, assert_readable, press

@@ -11,8 +11,7 @@ import pytest_asyncio
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
-from bot.sandbox.slack import SlackStandIn
-from bot.sandbox.slack_user import SlackUser
+from bot.sandbox.slack import SlackStandIn, SlackUser
 from bot.slack.endpoint import SlackEndpoint
 from bot.slack.server import HttpServer, web_application
 

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.clock import Clock, utc_now
-from bot.sandbox.slack import Button, Message, SlackStandIn, SocketModeTimeout
+from bot.sandbox.slack.messages import Button, Message, SlackStandIn, SocketModeTimeout
 
 SLACK_ACK_DEADLINE = 3.0  # seconds Slack waits for an acknowledgement
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
