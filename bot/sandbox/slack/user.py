@@ -28,7 +28,9 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.clock import Clock, utc_now
-from bot.sandbox.slack.messages import Button, Message, SlackStandIn, SocketModeTimeout
+from bot.sandbox.slack.messages import Button, Message
+from bot.sandbox.slack.socket_mode import SocketModeTimeout
+from bot.sandbox.slack.standin import SlackStandIn
 
 SLACK_ACK_DEADLINE = 3.0  # seconds Slack waits for an acknowledgement
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
