@@ -17,7 +17,6 @@ from bot.alerts import NewAlert
 from bot.changes import Event, SuborderState
 from bot.clock import iso
 from bot.store import (
-    MIGRATIONS,
     AsyncStore,
     ClaimResult,
     StoreError,
@@ -37,16 +36,15 @@ from bot.store import (
     mark_dead,
     mark_delivered,
     mark_retry,
-    migrate,
     open_db,
     outbox_stats,
     record_failed_poll,
     save_poll,
-    schema_version,
     set_meta,
     set_thread,
     write_audit,
 )
+from bot.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, migrate, schema_version
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -117,7 +115,7 @@ def test_open_db_creates_folder_wal_and_schema(tmp_path: Path) -> None:
         assert path.exists()
         assert db.journal_mode == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
         assert schema_version(db) == len(MIGRATIONS)
         assert {
             "snapshot",

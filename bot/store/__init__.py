@@ -1,50 +1,67 @@
-"""The bot's SQLite database (see ``bot.store.schema``); callers import from here."""
+"""The bot's SQLite database: the hold watcher's snapshot, events, outbox and poll log, the
+alert threads, the delete confirmations, the audit trail and a small key/value table.
 
-from bot.store.schema import (
-    BUSY_TIMEOUT_MS,
-    MIGRATIONS,
-    AsyncStore,
+sqlite-utils style: plain functions that take a ``sqlite_utils.Database`` first, so they can
+be called directly (tests, the CLI) or from async code through ``AsyncStore``, which runs them
+on one dedicated thread that owns the connection, so the event loop never waits on SQLite.
+
+Every timestamp is stored as ``bot.clock.iso`` writes it (ISO 8601, UTC, microseconds), so
+text comparison is time comparison. Functions take and return aware ``datetime`` objects.
+
+One module per table family; callers import from ``bot.store``:
+
+* ``schema``: ``open_db`` and the migrations
+* ``snapshot``: the shipments the watcher last read
+* ``polls``: the poll log and its events; ``save_poll`` writes a whole poll at once
+* ``outbox``: the Slack messages to post, and the alert threads
+* ``confirmations``: delete confirmations and the audit trail
+* ``meta``: a small key/value table
+* ``asyncstore``: ``AsyncStore``, the store's own thread for async code
+"""
+
+from bot.store.asyncstore import AsyncStore
+from bot.store.confirmations import (
     AuditRow,
     ClaimResult,
     Confirmation,
-    OutboxRow,
-    OutboxStats,
-    PollRow,
-    SnapshotRow,
-    StoreError,
     audit_log,
     claim_confirmation,
     create_confirmation,
-    current_holds,
+    get_confirmation,
+    write_audit,
+)
+from bot.store.meta import get_meta, set_meta
+from bot.store.outbox import (
+    OutboxRow,
+    OutboxStats,
     dead_letters,
     due_outbox,
-    events_of_poll,
-    get_confirmation,
-    get_meta,
     get_outbox,
-    get_snapshot_row,
     get_thread,
-    last_poll,
-    last_successful_poll,
-    load_snapshot,
     mark_dead,
     mark_delivered,
     mark_retry,
-    migrate,
-    open_db,
     outbox_stats,
+    set_thread,
+)
+from bot.store.polls import (
+    PollRow,
+    events_of_poll,
+    last_poll,
+    last_successful_poll,
     record_failed_poll,
     save_poll,
-    schema_version,
-    set_meta,
-    set_thread,
+)
+from bot.store.schema import StoreError, open_db
+from bot.store.snapshot import (
+    SnapshotRow,
+    current_holds,
+    get_snapshot_row,
+    load_snapshot,
     snapshot_count,
-    write_audit,
 )
 
 __all__ = [
-    "BUSY_TIMEOUT_MS",
-    "MIGRATIONS",
     "AsyncStore",
     "AuditRow",
     "ClaimResult",
@@ -72,12 +89,10 @@ __all__ = [
     "mark_dead",
     "mark_delivered",
     "mark_retry",
-    "migrate",
     "open_db",
     "outbox_stats",
     "record_failed_poll",
     "save_poll",
-    "schema_version",
     "set_meta",
     "set_thread",
     "snapshot_count",

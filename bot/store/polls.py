@@ -1,0 +1,156 @@
+"""The poll log and the events each poll derived.
+
+``save_poll`` records a successful poll in ONE transaction: its ``polls`` row, the snapshot,
+its events and the alerts it queued in the outbox; ``record_failed_poll`` records one that
+could not read Ingram. ``/order status`` and ``/healthz`` read ``last_poll``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from bot.changes import Event, SuborderState
+from bot.clock import from_iso, iso
+from bot.store import outbox, snapshot
+from bot.store._sql import dict_rows
+
+if TYPE_CHECKING:
+    from bot.alerts import NewAlert
+
+
+@dataclass(frozen=True, slots=True)
+class PollRow:
+    """One poll, successful or not, as ``/order status`` reports it."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime
+    duration_s: float
+    calls: int
+    orders: int
+    suborders: int
+    events: int
+    alerts: int
+    ok: bool
+    error: str | None
+    baseline: bool
+
+    @classmethod
+    def _from(cls, r: dict[str, Any]) -> PollRow:
+        return cls(
+            r["id"],
+            from_iso(r["started_at"]),
+            from_iso(r["finished_at"]),
+            float(r["duration_s"] or 0.0),
+            r["calls"] or 0,
+            r["orders"] or 0,
+            r["suborders"] or 0,
+            r["events"] or 0,
+            r["alerts"] or 0,
+            bool(r["ok"]),
+            r["error"],
+            bool(r["baseline"]),
+        )
+
+
+def save_poll(
+    db: Database,
+    *,
+    started_at: datetime,
+    finished_at: datetime,
+    calls: int,
+    orders: int,
+    current: list[SuborderState],
+    events: list[Event],
+    alerts: list[NewAlert],
+    prune_before: datetime | None,
+    baseline: bool,
+    now: datetime,
+) -> int:
+    """Record a successful poll in ONE transaction and return its id.
+
+    Upserts every shipment read (new ones inserted, known ones refreshed keeping
+    ``first_seen``, ``hold_since`` maintained, ``last_seen`` set to ``now`` for all), deletes
+    shipments entered before ``prune_before`` that this poll did not see (also those without
+    an entry time), records the events and queues the alerts in the outbox, due at ``now``.
+    Either all of it is written or, if anything fails, none of it.
+    """
+    at = iso(now)
+    # Serialize before the transaction opens, so a bad alert cannot leave it half done.
+    event_rows = [
+        (at, e.kind, e.ordernumber, e.subordernumber, json.dumps(e.fields())) for e in events
+    ]
+    outbox_rows = outbox.serialize(alerts, at)
+    conn = db.conn
+    with db.atomic():
+        poll_id = conn.execute(
+            "INSERT INTO polls (started_at, finished_at, duration_s, calls, orders, suborders,"
+            " events, alerts, ok, error, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?)",
+            (
+                iso(started_at),
+                iso(finished_at),
+                max(0.0, (finished_at - started_at).total_seconds()),
+                calls,
+                orders,
+                len(current),
+                len(events),
+                len(alerts),
+                int(baseline),
+            ),
+        ).lastrowid
+        assert poll_id is not None
+        snapshot.write_readings(conn, current, at)
+        if prune_before is not None:
+            snapshot.prune(conn, prune_before, at)
+        conn.executemany(
+            "INSERT INTO events (poll_id, at, event, ordernumber, subordernumber, fields)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            ((poll_id, *row) for row in event_rows),
+        )
+        outbox.queue(conn, poll_id, outbox_rows)
+    return int(poll_id)
+
+
+def record_failed_poll(
+    db: Database, *, started_at: datetime, finished_at: datetime, calls: int, error: str
+) -> int:
+    """Record a poll that could not read Ingram (nothing else changes); returns its id."""
+    with db.atomic():
+        poll_id = db.conn.execute(
+            "INSERT INTO polls (started_at, finished_at, duration_s, calls, orders, suborders,"
+            " events, alerts, ok, error, baseline) VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, 0)",
+            (
+                iso(started_at),
+                iso(finished_at),
+                max(0.0, (finished_at - started_at).total_seconds()),
+                calls,
+                error,
+            ),
+        ).lastrowid
+    assert poll_id is not None
+    return int(poll_id)
+
+
+def last_poll(db: Database) -> PollRow | None:
+    """The most recent poll, successful or not."""
+    rows = list(dict_rows(db, "SELECT * FROM polls ORDER BY id DESC LIMIT 1"))
+    return PollRow._from(rows[0]) if rows else None
+
+
+def last_successful_poll(db: Database) -> PollRow | None:
+    """The most recent poll that read Ingram."""
+    rows = list(dict_rows(db, "SELECT * FROM polls WHERE ok = 1 ORDER BY id DESC LIMIT 1"))
+    return PollRow._from(rows[0]) if rows else None
+
+
+def events_of_poll(db: Database, poll_id: int) -> list[dict[str, str]]:
+    """The fields of the events a poll recorded, in the order they were derived."""
+    return [
+        json.loads(row[0])
+        for row in db.execute("SELECT fields FROM events WHERE poll_id = ? ORDER BY id", [poll_id])
+    ]
