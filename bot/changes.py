@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.clock import iso
-from bot.ingram.models import Order, ShipmentCodes
+from bot.ingram.models import Order
+from bot.store import SuborderState
 
 HOLD_PLACED = "hold_placed"
 HOLD_RELEASED = "hold_released"
@@ -56,24 +57,6 @@ _KIND_ORDER: dict[str, int] = {
         (SUBORDER_ADDED, HOLD_PLACED, HOLD_CHANGED, HOLD_RELEASED, STATUS_CHANGED)
     )
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SuborderState(ShipmentCodes):
-    """One shipment as the watcher remembers it: one row of the snapshot.
-
-    ``entrytimestamp`` is the order's entry time as ``bot.clock.iso`` writes it, or "" when
-    the API gave none. Codes are as the API sent them (blank = "").
-    """
-
-    subordernumber: str
-    ordernumber: str
-    customerordernumber: str = ""
-    entrytimestamp: str = ""
-    statuscode: str = ""
-    status: str = ""
-    holdreasoncode: str = ""
-    holdreason: str = ""
 
 
 def rows_from_orders(orders: Iterable[Order]) -> list[SuborderState]:

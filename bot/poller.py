@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.alerts import NewAlert, build_alerts
-from bot.changes import Event, SuborderState, diff, rows_from_orders
+from bot.changes import Event, diff, rows_from_orders
 from bot.clock import Clock, utc_now
 from bot.ingram.client import IngramClient
 from bot.ingram.errors import IngramError, OutsideWindowError
@@ -43,6 +43,7 @@ from bot.ingram.windows import is_available, next_opening, window_for
 from bot.rules import RuleSet
 from bot.store import (
     AsyncStore,
+    SuborderState,
     last_successful_poll,
     load_snapshot,
     record_failed_poll,

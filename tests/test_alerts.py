@@ -14,8 +14,9 @@ from bot.alerts import (
     build_alerts,
     cut,
 )
-from bot.changes import Event, SuborderState
+from bot.changes import Event
 from bot.rules import Rule, RuleSet, load_rules
+from bot.store import SuborderState
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 

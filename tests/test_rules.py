@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.changes import Event, SuborderState
+from bot.changes import Event
 from bot.rules import (
     Rule,
     RulesError,
@@ -18,6 +18,7 @@ from bot.rules import (
     render,
     template_problems,
 )
+from bot.store import SuborderState
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -14,12 +14,13 @@ from sqlite_utils import Database
 
 from bot import store
 from bot.alerts import NewAlert
-from bot.changes import Event, SuborderState
+from bot.changes import Event
 from bot.clock import iso
 from bot.store import (
     AsyncStore,
     ClaimResult,
     StoreError,
+    SuborderState,
     audit_log,
     claim_confirmation,
     create_confirmation,

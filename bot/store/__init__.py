@@ -32,6 +32,7 @@ from bot.store.confirmations import (
 )
 from bot.store.meta import get_meta, set_meta
 from bot.store.outbox import (
+    OutboxMessage,
     OutboxRow,
     OutboxStats,
     dead_letters,
@@ -45,6 +46,7 @@ from bot.store.outbox import (
     set_thread,
 )
 from bot.store.polls import (
+    PollEvent,
     PollRow,
     events_of_poll,
     last_poll,
@@ -55,6 +57,7 @@ from bot.store.polls import (
 from bot.store.schema import StoreError, open_db
 from bot.store.snapshot import (
     SnapshotRow,
+    SuborderState,
     current_holds,
     get_snapshot_row,
     load_snapshot,
@@ -66,11 +69,14 @@ __all__ = [
     "AuditRow",
     "ClaimResult",
     "Confirmation",
+    "OutboxMessage",
     "OutboxRow",
     "OutboxStats",
+    "PollEvent",
     "PollRow",
     "SnapshotRow",
     "StoreError",
+    "SuborderState",
     "audit_log",
     "claim_confirmation",
     "create_confirmation",

@@ -10,18 +10,40 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
 from bot.store._sql import dict_rows, optional_time
 
-if TYPE_CHECKING:
-    from bot.alerts import NewAlert
+
+class OutboxMessage(Protocol):
+    """What the store needs of a message to queue (``bot.alerts.NewAlert`` is one): the rule
+    that made it, the channel it goes to, its kind, the orders it is about, its text and its
+    Block Kit blocks."""
+
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def ordernumbers(self) -> Sequence[str]: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def blocks(self) -> Sequence[Mapping[str, Any]]: ...
+
 
 #: An outbox row as ``queue`` inserts it, serialized: created_at, rule, channel, kind,
 #: ordernumbers (JSON), text, blocks (JSON), next_attempt_at.
@@ -87,7 +109,7 @@ class OutboxStats:
     due: int = 0
 
 
-def serialize(alerts: Iterable[NewAlert], at: str) -> list[QueuedRow]:
+def serialize(alerts: Iterable[OutboxMessage], at: str) -> list[QueuedRow]:
     """The rows ``queue`` inserts for ``alerts``, due at ``at``. Called before the poll's
     transaction opens, so a bad alert cannot leave it half done."""
     return [

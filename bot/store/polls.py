@@ -8,19 +8,34 @@ could not read Ingram. ``/order status`` and ``/healthz`` read ``last_poll``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from bot.changes import Event, SuborderState
 from bot.clock import from_iso, iso
 from bot.store import outbox, snapshot
 from bot.store._sql import dict_rows
+from bot.store.outbox import OutboxMessage
+from bot.store.snapshot import SuborderState
 
-if TYPE_CHECKING:
-    from bot.alerts import NewAlert
+
+class PollEvent(Protocol):
+    """What the store records of one change a poll derived (``bot.changes.Event`` is one):
+    its kind, the order and shipment it is about, and its fields, stored as JSON."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def ordernumber(self) -> str: ...
+
+    @property
+    def subordernumber(self) -> str: ...
+
+    def fields(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +80,9 @@ def save_poll(
     finished_at: datetime,
     calls: int,
     orders: int,
-    current: list[SuborderState],
-    events: list[Event],
-    alerts: list[NewAlert],
+    current: Sequence[SuborderState],
+    events: Sequence[PollEvent],
+    alerts: Sequence[OutboxMessage],
     prune_before: datetime | None,
     baseline: bool,
     now: datetime,

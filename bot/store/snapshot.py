@@ -1,6 +1,10 @@
 """The hold watcher's snapshot: every shipment of the lookback window as last read, with when
 it was first and last seen and since when it has had its hold code.
 
+``SuborderState`` is the shape of a snapshot row. It lives here, below the watcher, because
+the store reads and writes it: the watcher's diff (``bot.changes``) compares them and
+imports it from here, so the store never imports the watcher.
+
 A poll writes the snapshot inside its one transaction (``bot.store.polls.save_poll`` calls
 ``write_readings`` and ``prune``); ``/order holds`` reads it through ``current_holds``.
 """
@@ -15,9 +19,27 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.changes import SuborderState
 from bot.clock import from_iso, iso
+from bot.ingram.models import ShipmentCodes
 from bot.store._sql import dict_rows, optional_time
+
+
+@dataclass(frozen=True, slots=True)
+class SuborderState(ShipmentCodes):
+    """One shipment as the watcher remembers it: one row of the snapshot.
+
+    ``entrytimestamp`` is the order's entry time as ``bot.clock.iso`` writes it, or "" when
+    the API gave none. Codes are as the API sent them (blank = "").
+    """
+
+    subordernumber: str
+    ordernumber: str
+    customerordernumber: str = ""
+    entrytimestamp: str = ""
+    statuscode: str = ""
+    status: str = ""
+    holdreasoncode: str = ""
+    holdreason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
