@@ -33,10 +33,10 @@ from pathlib import Path
 import httpx
 from emulator import EmulatorProcess, sandbox_client
 
-from bot.poller import Poller, PollReport
-from bot.rules import load_rules
 from bot.sandbox.ingram import build_bulk
 from bot.store import AsyncStore
+from bot.watch.poller import Poller, PollReport
+from bot.watch.rules import load_rules
 
 RATE = 100_000  # calls per 60 s, on both sides
 RULES = Path(__file__).resolve().parents[1] / "rules"

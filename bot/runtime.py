@@ -26,15 +26,15 @@ from bot.clock import Clock, utc_now
 from bot.config import BotSettings, Settings, SlackSettings, StartupError
 from bot.health import outbox_health, poller_health
 from bot.ingram import IngramClient, IngramSettings
-from bot.notifier import Notifier
 from bot.orders import OrderService
-from bot.poller import Poller
-from bot.rules import load_rules
 from bot.slack.app import build_app, web_client
 from bot.slack.endpoint import SlackEndpoint
 from bot.slack.server import HttpServer, PartHealth, SocketModeRunner, web_application
 from bot.slack.services import Services
 from bot.store import AsyncStore, last_poll, last_successful_poll, outbox_stats
+from bot.watch.notifier import Notifier
+from bot.watch.poller import Poller
+from bot.watch.rules import load_rules
 
 log = logging.getLogger("orderbot")
 

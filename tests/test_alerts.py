@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from bot.alerts import (
+from bot.store import SuborderState
+from bot.watch.alerts import (
     MAX_DIGEST_ROWS,
     NewAlert,
     build_alerts,
     cut,
 )
-from bot.changes import Event
-from bot.rules import Rule, RuleSet, load_rules
-from bot.store import SuborderState
+from bot.watch.changes import Event
+from bot.watch.rules import Rule, RuleSet, load_rules
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 

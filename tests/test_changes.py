@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.changes import (
+from bot.ingram.models import Link, Order, Suborder
+from bot.store import SuborderState
+from bot.watch.changes import (
     EVENT_KINDS,
     RULE_FIELDS,
     Event,
-    SuborderState,
     diff,
     rows_from_orders,
 )
-from bot.ingram.models import Link, Order, Suborder
 
 
 def state(sub: str = "20-RD12H-11", **kw: str) -> SuborderState:

@@ -17,9 +17,9 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import store as st
-from bot.alerts import ALERT, DIGEST, NewAlert
 from bot.clock import utc_now
-from bot.notifier import DeliveryReport, Notifier
+from bot.watch.alerts import ALERT, DIGEST, NewAlert
+from bot.watch.notifier import DeliveryReport, Notifier
 from tests.test_poller import Harness, open_harness
 
 

@@ -28,9 +28,6 @@ from bot import store as st
 from bot.clock import ManualClock
 from bot.ingram import IngramClient, RetryPolicy
 from bot.ingram.ratelimit import Priority
-from bot.notifier import Notifier
-from bot.poller import Poller
-from bot.rules import RuleSet, load_rules
 from bot.sandbox.ingram import (
     SANDBOX_CUSTOMER,
     Fault,
@@ -44,6 +41,9 @@ from bot.sandbox.ingram import (
 )
 from bot.sandbox.slack import Message, SlackStandIn
 from bot.sandbox.world import sandbox_ingram_settings
+from bot.watch.notifier import Notifier
+from bot.watch.poller import Poller
+from bot.watch.rules import RuleSet, load_rules
 
 #: A Wednesday, 10:00 UTC (UK window open; the window check is off anyway).
 START = datetime(2024, 3, 6, 10, 0, tzinfo=UTC)
@@ -597,7 +597,7 @@ async def test_stop_while_a_poll_writes_leaves_all_of_it_or_none(
         time.sleep(0.2)  # on the store's thread, not the event loop
         return st.save_poll(db, **kwargs)
 
-    monkeypatch.setattr("bot.poller.save_poll", slow_save_poll)
+    monkeypatch.setattr("bot.watch.poller.save_poll", slow_save_poll)
     poller = h.poller(interval=60)
     poller.start()
     await until(writing.is_set)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.changes import Event
-from bot.rules import (
+from bot.store import SuborderState
+from bot.watch.changes import Event
+from bot.watch.rules import (
     Rule,
     RulesError,
     RulesLoader,
@@ -18,7 +19,6 @@ from bot.rules import (
     render,
     template_problems,
 )
-from bot.store import SuborderState
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -13,8 +13,6 @@ import pytest
 from sqlite_utils import Database
 
 from bot import store
-from bot.alerts import NewAlert
-from bot.changes import Event
 from bot.clock import iso
 from bot.store import (
     AsyncStore,
@@ -46,6 +44,8 @@ from bot.store import (
     write_audit,
 )
 from bot.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, migrate, schema_version
+from bot.watch.alerts import NewAlert
+from bot.watch.changes import Event
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

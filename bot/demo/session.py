@@ -16,10 +16,10 @@ from typing import TextIO
 from bot.clock import utc_now
 from bot.demo.prompt import read_lines
 from bot.demo.render import render_message
-from bot.rules import load_rules
 from bot.sandbox.ingram import default_scenario
 from bot.sandbox.slack import Message, SlackRequestResult
 from bot.sandbox.world import SandboxWorld
+from bot.watch.rules import load_rules
 
 HELP = """\
 Type what a Slack user would:

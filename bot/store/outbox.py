@@ -22,7 +22,7 @@ from bot.store._sql import dict_rows, optional_time
 
 
 class OutboxMessage(Protocol):
-    """What the store needs of a message to queue (``bot.alerts.NewAlert`` is one): the rule
+    """What the store needs of a message to queue (``bot.watch.alerts.NewAlert`` is one): the rule
     that made it, the channel it goes to, its kind, the orders it is about, its text and its
     Block Kit blocks."""
 

@@ -23,7 +23,7 @@ from bot.store.snapshot import SuborderState
 
 
 class PollEvent(Protocol):
-    """What the store records of one change a poll derived (``bot.changes.Event`` is one):
+    """What the store records of one change a poll derived (``bot.watch.changes.Event`` is one):
     its kind, the order and shipment it is about, and its fields, stored as JSON."""
 
     @property

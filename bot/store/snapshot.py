@@ -2,7 +2,7 @@
 it was first and last seen and since when it has had its hold code.
 
 ``SuborderState`` is the shape of a snapshot row. It lives here, below the watcher, because
-the store reads and writes it: the watcher's diff (``bot.changes``) compares them and
+the store reads and writes it: the watcher's diff (``bot.watch.changes``) compares them and
 imports it from here, so the store never imports the watcher.
 
 A poll writes the snapshot inside its one transaction (``bot.store.polls.save_poll`` calls

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.changes import (
+from bot.ingram.codes import hold_description, status_description
+from bot.slack.mrkdwn import escape
+from bot.watch.changes import (
     HOLD_CHANGED,
     HOLD_PLACED,
     HOLD_RELEASED,
@@ -21,9 +23,7 @@ from bot.changes import (
     SUBORDER_ADDED,
     Event,
 )
-from bot.ingram.codes import hold_description, status_description
-from bot.rules import Rule, RuleSet, render
-from bot.slack.mrkdwn import escape
+from bot.watch.rules import Rule, RuleSet, render
 
 #: Block Kit limits this module stays inside.
 MAX_BLOCKS = 50

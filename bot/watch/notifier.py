@@ -38,7 +38,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
-from bot.alerts import ALERT
 from bot.clock import Clock, from_iso, iso, utc_now
 from bot.headers import retry_after_seconds
 from bot.store import (
@@ -52,6 +51,7 @@ from bot.store import (
     outbox_stats,
     set_thread,
 )
+from bot.watch.alerts import ALERT
 
 log = logging.getLogger("orderbot.notifier")
 

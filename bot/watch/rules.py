@@ -31,7 +31,9 @@ from typing import Any, ClassVar
 import yaml
 from yaml.constructor import ConstructorError
 
-from bot.changes import (
+from bot.ingram.codes import HOLD_REASONS, ORDER_STATUSES
+from bot.slack.mrkdwn import escape
+from bot.watch.changes import (
     EVENT_KINDS,
     HOLD_CHANGED,
     HOLD_PLACED,
@@ -40,8 +42,6 @@ from bot.changes import (
     STATUS_CHANGED,
     SUBORDER_ADDED,
 )
-from bot.ingram.codes import HOLD_REASONS, ORDER_STATUSES
-from bot.slack.mrkdwn import escape
 
 #: The keys a rule may have.
 RULE_KEYS: tuple[str, ...] = ("name", "on", "match", "channel", "message")

@@ -32,15 +32,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.alerts import NewAlert, build_alerts
-from bot.changes import Event, diff, rows_from_orders
 from bot.clock import Clock, utc_now
 from bot.ingram.client import IngramClient
 from bot.ingram.errors import IngramError, OutsideWindowError
 from bot.ingram.models import SearchQuery
 from bot.ingram.ratelimit import Priority
 from bot.ingram.windows import is_available, next_opening, window_for
-from bot.rules import RuleSet
 from bot.store import (
     AsyncStore,
     SuborderState,
@@ -49,6 +46,9 @@ from bot.store import (
     record_failed_poll,
     save_poll,
 )
+from bot.watch.alerts import NewAlert, build_alerts
+from bot.watch.changes import Event, diff, rows_from_orders
+from bot.watch.rules import RuleSet
 
 log = logging.getLogger("orderbot.poller")
 
