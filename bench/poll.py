@@ -36,7 +36,7 @@ from emulator import EmulatorProcess, sandbox_client
 from bot.sandbox.ingram import build_bulk
 from bot.store import AsyncStore
 from bot.watch.poller import Poller, PollReport
-from bot.watch.rules import load_rules
+from bot.watch.rules_loading import load_rules
 
 RATE = 100_000  # calls per 60 s, on both sides
 RULES = Path(__file__).resolve().parents[1] / "rules"

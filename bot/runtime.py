@@ -34,7 +34,7 @@ from bot.slack.services import Services
 from bot.store import AsyncStore, last_poll, last_successful_poll, outbox_stats
 from bot.watch.notifier import Notifier
 from bot.watch.poller import Poller
-from bot.watch.rules import load_rules
+from bot.watch.rules_loading import load_rules
 
 log = logging.getLogger("orderbot")
 

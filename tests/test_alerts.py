@@ -16,7 +16,8 @@ from bot.watch.alerts import (
     cut,
 )
 from bot.watch.changes import Event
-from bot.watch.rules import Rule, RuleSet, load_rules
+from bot.watch.rules import Rule, RuleSet
+from bot.watch.rules_loading import load_rules
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -43,7 +43,8 @@ from bot.sandbox.slack import Message, SlackStandIn
 from bot.sandbox.world import sandbox_ingram_settings
 from bot.watch.notifier import Notifier
 from bot.watch.poller import Poller
-from bot.watch.rules import RuleSet, load_rules
+from bot.watch.rules import RuleSet
+from bot.watch.rules_loading import load_rules
 
 #: A Wednesday, 10:00 UTC (UK window open; the window check is off anyway).
 START = datetime(2024, 3, 6, 10, 0, tzinfo=UTC)

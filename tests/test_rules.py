@@ -9,16 +9,9 @@ import yaml
 
 from bot.store import SuborderState
 from bot.watch.changes import Event
-from bot.watch.rules import (
-    Rule,
-    RulesError,
-    RulesLoader,
-    check_rules,
-    load_rules,
-    nearest,
-    render,
-    template_problems,
-)
+from bot.watch.rules import Rule, render
+from bot.watch.rules_loading import RulesError, RulesLoader, check_rules, load_rules
+from bot.watch.rules_validation import nearest, template_problems
 
 REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -21,7 +21,7 @@ from bot.cli.common import EXIT_INGRAM, EXIT_USAGE, Fail
 from bot.config import ConfigError, StartupError, load_bot
 from bot.ingram import IngramError, InvalidArgumentError
 from bot.log import setup_logging
-from bot.watch.rules import RulesError
+from bot.watch.rules_loading import RulesError
 
 #: The command groups, in the order ``--help`` lists their commands.
 GROUPS = (orders, serve, rules, demo, sandbox)

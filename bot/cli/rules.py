@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.cli.common import EXIT_OK, EXIT_USAGE, Fail, Subparsers, out
 from bot.config import load_bot
-from bot.watch.rules import check_rules, load_rules
+from bot.watch.rules_loading import check_rules, load_rules
 
 
 def register(sub: Subparsers) -> None:

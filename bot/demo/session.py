@@ -19,7 +19,7 @@ from bot.demo.render import render_message
 from bot.sandbox.ingram import default_scenario
 from bot.sandbox.slack import Message, SlackRequestResult
 from bot.sandbox.world import SandboxWorld
-from bot.watch.rules import load_rules
+from bot.watch.rules_loading import load_rules
 
 HELP = """\
 Type what a Slack user would:
