@@ -2,8 +2,8 @@
 threads (the first message about an order in a channel, which later ones reply in).
 
 Polls queue messages in their own transaction (``serialize`` and ``queue``, called by
-``bot.store.polls.save_poll``); the notifier takes them with ``due_outbox`` and records each
-outcome with ``mark_delivered``, ``mark_retry`` or ``mark_dead``.
+``bot.store.polls.save_poll``); the notifier takes them with ``due_in_channel_order`` and
+records each outcome with ``record_delivery``, ``mark_retry`` or ``mark_dead``.
 """
 
 from __future__ import annotations
@@ -151,6 +151,28 @@ def due_outbox(db: Database, now: datetime, limit: int = 100) -> list[OutboxRow]
     ]
 
 
+def due_in_channel_order(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
+    """Pending messages due at ``now``, oldest first, without those queued behind a message
+    of the same channel that is waiting for a retry (so a channel never goes out of order)."""
+    rows = due_outbox(db, now, limit)
+    if not rows:
+        return rows
+    heads = dict(
+        db.execute(
+            "SELECT channel, min(id) FROM outbox WHERE status = 'pending' AND next_attempt_at > ?"
+            " GROUP BY channel",
+            [iso(now)],
+        ).fetchall()
+    )
+    return [r for r in rows if r.channel not in heads or r.id < heads[r.channel]]
+
+
+def next_due_at(db: Database) -> datetime | None:
+    """When the earliest pending message is due (None when nothing is pending)."""
+    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
+    return from_iso(row[0]) if row and row[0] else None
+
+
 def get_outbox(db: Database, id: int) -> OutboxRow | None:
     """One outbox message by id."""
     rows = list(dict_rows(db, "SELECT * FROM outbox WHERE id = ?", [id]))
@@ -238,3 +260,22 @@ def set_thread(
         stored = get_thread(db, channel, ordernumber)
     assert stored is not None
     return stored
+
+
+def record_delivery(
+    db: Database,
+    row: OutboxRow,
+    *,
+    slack_channel: str,
+    ts: str,
+    at: datetime,
+    start_threads: bool,
+) -> bool:
+    """Mark a message delivered and, for a top-level post, make it the thread of the orders
+    it is about that have none yet, in one transaction."""
+    with db.atomic():
+        delivered = mark_delivered(db, row.id, slack_channel=slack_channel, ts=ts, at=at)
+        if delivered and start_threads:
+            for number in row.ordernumbers:
+                set_thread(db, row.channel, number, slack_channel, ts)
+    return delivered

@@ -15,7 +15,9 @@ crash (or a lost answer) between Slack accepting a post and the delivery being r
 * Retries: a 429 waits ``Retry-After`` before that channel's next post; 5xx answers and
   network errors back off exponentially (``backoff_base * 2**attempts``, capped). A permanent
   error (``channel_not_found``, ``not_in_channel``, ``invalid_auth`` ...) makes the message a
-  dead letter and is logged once per channel and error, saying what to do.
+  dead letter and is logged once per channel and error, saying what to do. Which answer is
+  which, and the advice, are in ``bot.watch.slack_answers``; the outbox queries the
+  delivery runs on are in ``bot.store.outbox``.
 * slack_sdk's own retry handlers are switched off for these posts (the notifier works on a
   copy of the client it is given): the default one re-sends after a dropped connection,
   which could post twice, and a rate-limit handler would hide 429s from the pacing here.
@@ -29,83 +31,38 @@ import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from aiolimiter import AsyncLimiter
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
-from bot.clock import Clock, from_iso, iso, utc_now
+from bot.clock import Clock, utc_now
 from bot.headers import retry_after_seconds
 from bot.store import (
     AsyncStore,
     OutboxRow,
-    due_outbox,
+    due_in_channel_order,
     get_thread,
     mark_dead,
-    mark_delivered,
     mark_retry,
+    next_due_at,
     outbox_stats,
-    set_thread,
+    record_delivery,
 )
 from bot.watch.alerts import ALERT
+from bot.watch.slack_answers import (
+    advice,
+    error_of,
+    is_rate_limit,
+    is_transient,
+    network_error,
+    refusal_key,
+)
 
 log = logging.getLogger("orderbot.notifier")
-
-#: Slack errors that say "try again later"; every other ``ok: false`` answer is permanent.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "ratelimited",
-        "internal_error",
-        "fatal_error",
-        "service_unavailable",
-        "request_timeout",
-        "team_added_to_org",
-    }
-)
-
-#: Errors about the bot's token or workspace: the same for every channel.
-_TOKEN_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
-)
-
-_BUG = (
-    "Slack refused the message itself, which is a bug in orderbot: please report it with the"
-    " rule's name and the dead letter's error"
-)
-
-#: What to do about a permanent error ({channel} and {rule} are filled in).
-ADVICE: dict[str, str] = {
-    "channel_not_found": (
-        "Slack has no channel {channel} that the bot can see: create it (and invite the bot"
-        " with /invite @orderbot), or fix the channel of rule {rule} (a private channel needs"
-        " the bot invited first; a channel ID such as C0123456789 always works)"
-    ),
-    "not_in_channel": "invite the bot to {channel} with /invite @orderbot",
-    "is_archived": "{channel} is archived: unarchive it or point rule {rule} at another channel",
-    "restricted_action": (
-        "the workspace does not let the bot post in {channel}: ask an admin to allow it, or"
-        " point rule {rule} at another channel"
-    ),
-    "channel_is_archived": (
-        "{channel} is archived: unarchive it or point rule {rule} at another channel"
-    ),
-    "missing_scope": "add the chat:write bot scope to the Slack app and reinstall it",
-    "invalid_auth": "check SLACK_BOT_TOKEN (the xoxb- token of the installed app)",
-    "not_authed": "set SLACK_BOT_TOKEN (the xoxb- token of the installed app)",
-    "token_revoked": "the bot token was revoked: reinstall the app and set SLACK_BOT_TOKEN",
-    "token_expired": "the bot token expired: reinstall the app and set SLACK_BOT_TOKEN",
-    "account_inactive": (
-        "the bot's account was deactivated: reinstall the app and set SLACK_BOT_TOKEN"
-    ),
-    "msg_too_long": _BUG,
-    "invalid_blocks": _BUG,
-    "invalid_blocks_format": _BUG,
-}
-_DEFAULT_ADVICE = "see https://api.slack.com/methods/chat.postMessage#errors"
 
 
 @dataclass(frozen=True)
@@ -126,51 +83,7 @@ class _Tally:
     dead: int = 0
 
 
-# --- store-thread helpers ---------------------------------------------------------------------
-
-
-def _due_in_order(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
-    """Pending messages due at ``now``, oldest first, without those queued behind a message
-    of the same channel that is waiting for a retry (so a channel never goes out of order)."""
-    rows = due_outbox(db, now, limit)
-    if not rows:
-        return rows
-    heads = dict(
-        db.execute(
-            "SELECT channel, min(id) FROM outbox WHERE status = 'pending' AND next_attempt_at > ?"
-            " GROUP BY channel",
-            [iso(now)],
-        ).fetchall()
-    )
-    return [r for r in rows if r.channel not in heads or r.id < heads[r.channel]]
-
-
-def _next_attempt_at(db: Database) -> datetime | None:
-    """When the earliest pending message is due (None when nothing is pending)."""
-    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
-    return from_iso(row[0]) if row and row[0] else None
-
-
-def _record_delivery(
-    db: Database,
-    row: OutboxRow,
-    *,
-    slack_channel: str,
-    ts: str,
-    at: datetime,
-    start_threads: bool,
-) -> bool:
-    """Mark a message delivered and, for a top-level post, make it the thread of the orders
-    it is about that have none yet, in one transaction."""
-    with db.atomic():
-        delivered = mark_delivered(db, row.id, slack_channel=slack_channel, ts=ts, at=at)
-        if delivered and start_threads:
-            for number in row.ordernumbers:
-                set_thread(db, row.channel, number, slack_channel, ts)
-    return delivered
-
-
-# --- Slack answers ------------------------------------------------------------------------------
+# --- the notifier ---------------------------------------------------------------------------
 
 
 def _without_retries(slack: AsyncWebClient) -> AsyncWebClient:
@@ -178,26 +91,6 @@ def _without_retries(slack: AsyncWebClient) -> AsyncWebClient:
     quiet = copy.copy(slack)
     quiet.retry_handlers = []
     return quiet
-
-
-def _error_of(exc: SlackApiError) -> tuple[int, str, Mapping[str, Any]]:
-    response = exc.response
-    status = int(getattr(response, "status_code", 0) or 0)
-    data = getattr(response, "data", None)
-    error = str(data.get("error") or "") if isinstance(data, Mapping) else ""
-    headers = getattr(response, "headers", None) or {}
-    return status, error or f"http_{status}", headers
-
-
-def _network_error(exc: BaseException) -> str:
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
-        return "timed out"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return "could not connect"
-    return type(exc).__name__
-
-
-# --- the notifier ---------------------------------------------------------------------------
 
 
 class Notifier:
@@ -287,7 +180,7 @@ class Notifier:
 
     async def _idle_wait(self) -> float:
         """Seconds until the next pending message is due, at most ``idle_interval``."""
-        due = await self.store.run(_next_attempt_at)
+        due = await self.store.run(next_due_at)
         if due is None:
             return self.idle_interval
         return min(self.idle_interval, max(0.05, (due - self.clock()).total_seconds()))
@@ -316,7 +209,7 @@ class Notifier:
                 break
             if more:
                 continue
-            due = await self.store.run(_next_attempt_at)
+            due = await self.store.run(next_due_at)
             if due is None:
                 break
             wait = (due - self.clock()).total_seconds()
@@ -331,7 +224,7 @@ class Notifier:
         """Post what is due (one batch); returns the tally and whether a full batch was
         taken (more may be due)."""
         async with self._pass_lock:
-            rows = await self.store.run(_due_in_order, self.clock(), self.batch)
+            rows = await self.store.run(due_in_channel_order, self.clock(), self.batch)
             by_channel: dict[str, list[OutboxRow]] = {}
             for row in rows:
                 by_channel.setdefault(row.channel, []).append(row)
@@ -389,15 +282,15 @@ class Notifier:
         try:
             response = await self.slack.chat_postMessage(**args)
         except SlackApiError as exc:
-            return await self._failed(row, *_error_of(exc))
+            return await self._failed(row, *error_of(exc))
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return await self._retry(row, _network_error(exc), None)
+            return await self._retry(row, network_error(exc), None)
         except SlackClientError as exc:  # the request could not be made (not sent)
             return await self._dead(row, type(exc).__name__, str(exc)[:200])
         slack_channel = str(response.get("channel") or args["channel"])
         ts = str(response.get("ts") or "")
         await self.store.run(
-            _record_delivery,
+            record_delivery,
             row,
             slack_channel=slack_channel,
             ts=ts,
@@ -420,10 +313,10 @@ class Notifier:
     async def _failed(
         self, row: OutboxRow, status: int, error: str, headers: Mapping[str, Any]
     ) -> str:
-        if status == 429 or error == "ratelimited":
+        if is_rate_limit(status, error):
             wait = retry_after_seconds(headers, self.clock())
             return await self._retry(row, f"ratelimited (HTTP {status})", wait if wait else 1.0)
-        if status >= 500 or error in TRANSIENT_ERRORS or status in (408, 0):
+        if is_transient(status, error):
             return await self._retry(row, f"{error} (HTTP {status})", None)
         return await self._dead(row, error, "")
 
@@ -459,8 +352,7 @@ class Notifier:
     async def _dead(self, row: OutboxRow, error: str, detail: str) -> str:
         """Give up on a message: it becomes a dead letter, and the log says so once."""
         await self.store.run(mark_dead, row.id, error=error if not detail else f"{error}: {detail}")
-        key = (error, "" if error in _TOKEN_ERRORS else row.channel)
-        advice = ADVICE.get(error, _DEFAULT_ADVICE).format(channel=row.channel, rule=row.rule)
+        key = refusal_key(error, row.channel)
         if key in self._told:
             log.debug("outbox #%d for %s is a dead letter too (%s)", row.id, row.channel, error)
             return "dead"
@@ -474,6 +366,6 @@ class Notifier:
             row.channel,
             error,
             f" ({detail})" if detail else "",
-            advice,
+            advice(error, channel=row.channel, rule=row.rule),
         )
         return "dead"
