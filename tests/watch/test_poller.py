@@ -48,7 +48,7 @@ from bot.watch.rules_loading import load_rules
 
 #: A Wednesday, 10:00 UTC (UK window open; the window check is off anyway).
 START = datetime(2024, 3, 6, 10, 0, tzinfo=UTC)
-SHIPPED_RULES = Path(__file__).resolve().parents[1] / "rules"
+SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
 
 ALL_EVENTS_RULES = """
 rules:

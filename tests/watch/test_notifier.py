@@ -20,7 +20,7 @@ from bot import store as st
 from bot.clock import utc_now
 from bot.watch.alerts import ALERT, DIGEST, NewAlert
 from bot.watch.notifier import DeliveryReport, Notifier
-from tests.test_poller import Harness, open_harness
+from tests.watch.test_poller import Harness, open_harness
 
 
 @pytest_asyncio.fixture

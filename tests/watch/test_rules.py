@@ -13,7 +13,7 @@ from bot.watch.rules import Rule, render
 from bot.watch.rules_loading import RulesError, RulesLoader, check_rules, load_rules
 from bot.watch.rules_validation import nearest, template_problems
 
-REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 
 VALID = """\
 rules:

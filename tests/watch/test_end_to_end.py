@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot import store as st
 from bot.clock import utc_now
-from tests.test_poller import open_harness, until
+from tests.watch.test_poller import open_harness, until
 
 
 async def test_the_watcher_runs_unattended(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from bot.watch.changes import Event
 from bot.watch.rules import Rule, RuleSet
 from bot.watch.rules_loading import load_rules
 
-REPO_RULES = Path(__file__).resolve().parent.parent / "rules"
+REPO_RULES = Path(__file__).resolve().parents[2] / "rules"
 
 CREDIT = Rule(
     "credit-holds",
