@@ -1,0 +1,146 @@
+"""Delete confirmations (single use, the right user, expiry, concurrent claims from many
+connections and through AsyncStore) and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.store import (
+    AsyncStore,
+    ClaimResult,
+    audit_log,
+    claim_confirmation,
+    create_confirmation,
+    get_confirmation,
+    open_db,
+    write_audit,
+)
+from tests.store.helpers import T0
+
+
+def confirm(db: Database, cid: str = "c1", *, user: str = "U1", minutes: int = 10) -> None:
+    create_confirmation(
+        db,
+        id=cid,
+        user_id=user,
+        ordernumber="20-11852",
+        entrydate=date(2025, 3, 1),
+        channel_id="C0123",
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def test_claim_once_by_the_right_user(db: Database) -> None:
+    confirm(db)
+    got = get_confirmation(db, "c1")
+    assert (got.user_id, got.ordernumber, got.entrydate, got.used_at) == (
+        "U1",
+        "20-11852",
+        date(2025, 3, 1),
+        None,
+    )
+    now = T0 + timedelta(minutes=1)
+    assert claim_confirmation(db, "c1", "U2", now) is ClaimResult.WRONG_USER
+    assert get_confirmation(db, "c1").used_at is None  # a wrong user does not consume it
+    assert claim_confirmation(db, "c1", "U1", now) is ClaimResult.CLAIMED
+    assert claim_confirmation(db, "c1", "U1", now) is ClaimResult.ALREADY_USED
+    assert claim_confirmation(db, "c1", "U2", now) is ClaimResult.WRONG_USER
+    used = get_confirmation(db, "c1")
+    assert (used.used_at, used.used_by) == (now, "U1")
+    assert claim_confirmation(db, "nope", "U1", now) is ClaimResult.NOT_FOUND
+    assert get_confirmation(db, "nope") is None
+
+
+def test_an_expired_confirmation_is_not_consumed(db: Database) -> None:
+    confirm(db)
+    assert claim_confirmation(db, "c1", "U1", T0 + timedelta(minutes=10)) is ClaimResult.EXPIRED
+    assert claim_confirmation(db, "c1", "U1", T0 + timedelta(hours=1)) is ClaimResult.EXPIRED
+    assert get_confirmation(db, "c1").used_at is None
+    # (A clock that went back would find it unused and still valid.)
+    assert claim_confirmation(db, "c1", "U1", T0 + timedelta(minutes=9)) is ClaimResult.CLAIMED
+
+
+def test_confirmation_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    db = open_db(path)
+    confirm(db)
+    db.close()
+    db = open_db(path)
+    try:
+        assert claim_confirmation(db, "c1", "U1", T0) is ClaimResult.CLAIMED
+    finally:
+        db.close()
+    db = open_db(path)
+    try:
+        assert claim_confirmation(db, "c1", "U1", T0) is ClaimResult.ALREADY_USED
+    finally:
+        db.close()
+
+
+def test_concurrent_claims_from_many_connections_one_wins(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    setup = open_db(path)
+    confirm(setup)
+    setup.close()
+    workers = 12
+    barrier = threading.Barrier(workers)
+    results: list[ClaimResult] = []
+    lock = threading.Lock()
+
+    def claim(user: str) -> None:
+        db = open_db(path)
+        try:
+            barrier.wait()
+            result = claim_confirmation(db, "c1", user, T0 + timedelta(seconds=5))
+            with lock:
+                results.append(result)
+        finally:
+            db.close()
+
+    users = ["U1"] * (workers - 2) + ["U2", "U3"]
+    threads = [threading.Thread(target=claim, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results.count(ClaimResult.CLAIMED) == 1
+    assert results.count(ClaimResult.ALREADY_USED) == workers - 3
+    assert results.count(ClaimResult.WRONG_USER) == 2
+
+
+async def test_concurrent_claims_through_async_store_one_wins(tmp_path: Path) -> None:
+    async with await AsyncStore.open(tmp_path / "bot.db") as s:
+        await s.run(confirm, "c9")
+        results = await asyncio.gather(
+            *(s.run(claim_confirmation, "c9", "U1", T0) for _ in range(20))
+        )
+    assert results.count(ClaimResult.CLAIMED) == 1
+    assert results.count(ClaimResult.ALREADY_USED) == 19
+
+
+def test_audit_newest_first(db: Database) -> None:
+    for i, outcome in enumerate(["refused", "deleted"]):
+        write_audit(
+            db,
+            at=T0 + timedelta(minutes=i),
+            user_id="U1",
+            user_name="ana",
+            action="delete",
+            ordernumber="20-11852",
+            outcome=outcome,
+            message="" if i == 0 else "Order Deleted Successfully for OrderNumber",
+        )
+    log = audit_log(db)
+    assert [r.outcome for r in log] == ["deleted", "refused"]
+    assert (log[0].at, log[0].user_name, log[0].message) == (
+        T0 + timedelta(minutes=1),
+        "ana",
+        "Order Deleted Successfully for OrderNumber",
+    )
+    assert len(audit_log(db, limit=1)) == 1

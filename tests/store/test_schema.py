@@ -1,0 +1,94 @@
+"""Opening the database and migrating it: WAL, busy timeout, foreign keys, an old
+database brought up to date, a failed migration undone, a newer one refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from bot.store import StoreError, get_meta, load_snapshot, open_db, set_meta
+from bot.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, migrate, schema_version
+from tests.store.helpers import T0, poll, state
+
+
+def test_open_db_creates_folder_wal_and_schema(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "bot.db"
+    db = open_db(path)
+    try:
+        assert path.exists()
+        assert db.journal_mode == "wal"
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
+        assert schema_version(db) == len(MIGRATIONS)
+        assert {
+            "snapshot",
+            "events",
+            "outbox",
+            "threads",
+            "polls",
+            "confirmations",
+            "audit",
+            "meta",
+        } <= set(db.table_names())
+        assert any(i.columns == ["holdreasoncode"] for i in db["snapshot"].indexes)
+    finally:
+        db.close()
+
+
+def test_open_db_twice_is_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    db = open_db(path)
+    set_meta(db, "k", "v")
+    schema = db.schema
+    db.close()
+    again = open_db(path)
+    try:
+        assert again.schema == schema
+        assert get_meta(again, "k") == "v"
+        assert migrate(again) == len(MIGRATIONS)
+    finally:
+        again.close()
+
+
+def test_an_old_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = Database(sqlite3.connect(path))
+    assert migrate(old, MIGRATIONS[:1]) == 1
+    poll(old, [state("20-A-11", hold="C3")], now=T0, baseline=True)
+    assert "confirmations" not in old.table_names()
+    old.close()
+
+    db = open_db(path)
+    try:
+        assert schema_version(db) == len(MIGRATIONS)
+        assert "confirmations" in db.table_names() and "audit" in db.table_names()
+        assert list(load_snapshot(db)) == ["20-A-11"]
+    finally:
+        db.close()
+
+
+def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path) -> None:
+    db = Database(sqlite3.connect(tmp_path / "x.db"))
+
+    def broken(database: Database) -> None:
+        database.create_table("half_done", {"id": int}, pk="id")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        migrate(db, [MIGRATIONS[0], broken])
+    assert schema_version(db) == 1
+    assert "half_done" not in db.table_names()
+    assert "snapshot" in db.table_names()
+    db.close()
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    raw.close()
+    with pytest.raises(StoreError, match="newer orderbot"):
+        open_db(path)
