@@ -1,7 +1,9 @@
 # orderbot: Slack chat-ops for Ingram Micro orders. See README.md, "Run it with Docker".
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# setup.py copies rules/ and manifest.yaml into the package: the build needs all of them.
+COPY pyproject.toml setup.py MANIFEST.in README.md manifest.yaml ./
+COPY rules ./rules
 COPY bot ./bot
 RUN pip install --no-cache-dir --prefix=/install .
 

@@ -81,10 +81,24 @@ class BotSettings:
     poll_interval: float = 300.0
     lookback_days: int = 30
     rules_path: Path = Path("rules")
+    #: True when ORDERBOT_RULES said where the rules are (``rules_path`` is then its value).
+    rules_given: bool = False
     log_format: str = "text"
     log_level: str = "INFO"
     port: int = 3000
     health_port: int = 8081
+
+    def rules_location(self) -> Path:
+        """Where ``serve``, ``poll`` and ``rules check`` read the rules: ORDERBOT_RULES, or
+        ``./rules`` when it exists. Never the shipped examples: alerts must not go to the
+        examples' channels because the rules were forgotten."""
+        if self.rules_given or self.rules_path.exists():
+            return self.rules_path
+        raise ConfigError(
+            f"ORDERBOT_RULES is not set and there is no {self.rules_path}/ folder in"
+            f" {Path.cwd()}: run `orderbot rules init` to write the example rules there (then"
+            " set their channels), or set ORDERBOT_RULES to your rules file or folder"
+        )
 
 
 @dataclass(frozen=True)
@@ -133,7 +147,11 @@ VARIABLES: tuple[Variable, ...] = (
         "ORDERBOT_LOOKBACK_DAYS", "30", "the poller watches orders entered in the last N days"
     ),
     Variable("ORDERBOT_IGNORE_WINDOWS", "0", "1 turns every Ingram availability-window check off"),
-    Variable("ORDERBOT_RULES", "rules/", "YAML rules file, or folder of *.yaml files"),
+    Variable(
+        "ORDERBOT_RULES",
+        "rules/",
+        "YAML rules file, or folder of *.yaml files; unset: ./rules, and serve stops if none",
+    ),
     Variable("ORDERBOT_LOG_FORMAT", "text", "text, or json for JSON lines"),
     Variable("ORDERBOT_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Variable("ORDERBOT_PORT", "3000", "HTTP port of serve (Slack request URL and /healthz)"),
@@ -288,6 +306,7 @@ def load_bot(env: Mapping[str, str] | None = None) -> BotSettings:
         poll_interval=_number(env, "ORDERBOT_POLL_INTERVAL", 300.0, minimum=0),
         lookback_days=_int(env, "ORDERBOT_LOOKBACK_DAYS", 30, minimum=1),
         rules_path=Path(_get(env, "ORDERBOT_RULES") or "rules"),
+        rules_given=bool(_get(env, "ORDERBOT_RULES")),
         log_format=log_format,
         log_level=log_level,
         port=_int(env, "ORDERBOT_PORT", 3000, minimum=0),

@@ -100,12 +100,16 @@ class Orderbot:
         self.endpoint: SlackEndpoint | None = None
         self.services: Services | None = None
         self.app = None
+        #: True once ``start`` finished: the bot served (``stop`` then says it stopped).
+        self.served = False
 
     # --- start and stop --------------------------------------------------------------------
 
     async def start(self) -> None:
         s = self.settings
-        rules = load_rules(s.bot.rules_path)  # RulesError: refuse to start, naming the problem
+        rules = load_rules(
+            s.bot.rules_location()
+        )  # RulesError: refuse to start, naming the problem
         self.started_at = self.clock()
         self.store = await AsyncStore.open(s.bot.db_path)
         self.client = IngramClient(
@@ -145,6 +149,7 @@ class Orderbot:
                 web_application(self.endpoint, self.health), self.host, self.port
             )
         await self.http.start()
+        self.served = True
         mode = (
             "Socket Mode" if self.socket else f"HTTP mode, request URL {self.http.url}/slack/events"
         )
@@ -175,7 +180,8 @@ class Orderbot:
                 await step()
             except Exception as exc:
                 log.warning("stopping %s failed: %s", name, type(exc).__name__)
-        log.info("orderbot stopped")
+        if self.served:
+            log.info("orderbot stopped")
 
     async def run_until_signalled(self) -> None:
         """Start, serve until SIGTERM or SIGINT, then stop."""
@@ -249,7 +255,7 @@ async def poll_once(
     delivery_timeout: float = 30.0,
 ) -> PollOutcome:
     """One poll, then deliver what it (or an earlier run) left in the outbox."""
-    rules = load_rules(bot.rules_path)
+    rules = load_rules(bot.rules_location())
     async with await AsyncStore.open(bot.db_path) as store:
         async with IngramClient(ingram, clock=clock) as client:
             poller = Poller(

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.runtime",),
     ("bot.slack", "bot.watch", "bot.orders", "bot.health", "bot.config"),
     ("bot.store", "bot.ingram"),
-    ("bot", "bot.clock", "bot.log", "bot.tasks", "bot.headers"),
+    ("bot", "bot.clock", "bot.log", "bot.tasks", "bot.headers", "bot.shipped"),
 )
 
 #: The Ingram client is usable alone, like an SDK.

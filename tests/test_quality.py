@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: What ruff checks: the package, its tests and benchmarks, the build hook and CI's scripts.
+CHECKED = ("bot", "tests", "bench", "setup.py", ".ci/packaging.py")
 
 
 def _tool(name: str) -> str:
@@ -23,14 +25,14 @@ def _tool(name: str) -> str:
 
 def test_ruff_check_is_clean() -> None:
     run = subprocess.run(
-        [_tool("ruff"), "check", "bot", "tests", "bench"], cwd=ROOT, capture_output=True, text=True
+        [_tool("ruff"), "check", *CHECKED], cwd=ROOT, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_ruff_format_is_clean() -> None:
     run = subprocess.run(
-        [_tool("ruff"), "format", "--check", "bot", "tests", "bench"],
+        [_tool("ruff"), "format", "--check", *CHECKED],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -55,3 +57,14 @@ def test_the_dockerfile_keeps_its_promises() -> None:
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.M):
         for path in source.split():
             assert (ROOT / path).exists(), f"COPY {path}: no such file"
+
+
+def test_the_docker_build_has_what_the_package_ships() -> None:
+    """setup.py copies rules/ and manifest.yaml into the wheel: the build stage must have them
+    (CI's packaging job builds a wheel from exactly these files)."""
+    text = (ROOT / "Dockerfile").read_text()
+    build_stage = text.split("\nFROM ")[1]
+    copied = {p for line in re.findall(r"^COPY (.+) \S+$", build_stage, re.M) for p in line.split()}
+    assert {"pyproject.toml", "setup.py", "MANIFEST.in", "manifest.yaml", "rules", "bot"} <= copied
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert not copied & set(ignored)

@@ -42,6 +42,8 @@ def text_block_after(marker: str) -> str:
     return re.search(r"```text\n(.*?)```", tail, re.S).group(1)
 
 
+FIRST_RUN = "cli/test_first_run.py"
+
 #: README command -> the test that runs it (or proves it, when it cannot run here).
 EXERCISED = {
     "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]'": (
@@ -52,6 +54,11 @@ EXERCISED = {
     "printf '/order delete 20-11852\\npress Delete order\\n/order delete 20-REL01\\n' | "
     "orderbot demo": "test_the_piped_demo_prints_what_the_readme_shows",
     "orderbot serve": "test_serve_starts_answers_healthz_and_stops_on_sigterm",
+    # A wheel-installed orderbot, outside the checkout: CI's packaging job runs these (and
+    # the first-run tests run each command from another directory).
+    "pip install orderbot-0.1.0-py3-none-any.whl": "test_ci_installs_the_wheel_outside_checkout",
+    "orderbot rules init": f"{FIRST_RUN}::test_rules_init_writes_the_examples_and_never_overwrites",
+    "orderbot manifest > manifest.yaml": f"{FIRST_RUN}::test_manifest_prints_the_app_manifest",
     "orderbot rules check rules/": "test_rules_check_prints_what_the_readme_shows",
     "orderbot sandbox --port 8080 &": "test_the_sandbox_and_lookup_commands",
     "INGRAM_BASE_URL=http://127.0.0.1:8080 INGRAM_SANDBOX=1 INGRAM_CLIENT_ID=orderbot-sandbox "
@@ -67,12 +74,12 @@ EXERCISED = {
 
 def test_every_readme_command_is_exercised() -> None:
     tests = {name for name in globals() if name.startswith("test_")}
-    quality = (ROOT / "tests" / "test_quality.py").read_text()
     for command in shell_commands():
         assert command in EXERCISED, f"README shows {command!r}, which no test runs"
         test = EXERCISED[command]
         if "::" in test:
-            assert f"def {test.split('::')[1]}(" in quality
+            file, name = test.split("::")
+            assert f"def {name}(" in (ROOT / "tests" / file).read_text(), test
         else:
             assert test in tests, test
 
@@ -87,6 +94,17 @@ def test_ci_installs_and_tests_as_the_readme_says() -> None:
     assert "pip install --quiet -e '.[test]'" in ci
     assert ci.strip().splitlines()[-1] == "python -m pytest"
     assert "[tool.pytest.ini_options]" in (ROOT / "pyproject.toml").read_text()
+
+
+def test_ci_installs_the_wheel_outside_checkout() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert "python .ci/packaging.py" in ci  # before the tests: see .ci/packaging.py
+    packaging = (ROOT / ".ci" / "packaging.py").read_text()
+    version = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert f"orderbot-{version.group(1)}-py3-none-any.whl" in README
+    for step in ("venv.create", "orderbot --help", "orderbot manifest", "orderbot rules init"):
+        assert step in packaging
+    assert "orderbot rules check" in packaging and "| orderbot demo" in packaging
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -1,13 +1,15 @@
-"""``orderbot rules ACTION``: work with the alert rules (``check``)."""
+"""``orderbot rules ACTION``: work with the alert rules (``check``, ``init``)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, EXIT_USAGE, Fail, Subparsers, out
+from bot.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Fail, Subparsers, out
 from bot.config import load_bot
+from bot.shipped import example_rules
 from bot.watch.rules_loading import check_rules, load_rules
 
 
@@ -18,13 +20,49 @@ def register(sub: Subparsers) -> None:
     check = rules_sub.add_parser("check", help="validate a rules file or folder")
     check.add_argument("path", nargs="?", help="file or folder (default ORDERBOT_RULES, rules/)")
     check.set_defaults(handler=cmd_rules_check)
+    init = rules_sub.add_parser("init", help="write the example rules into a folder to start from")
+    init.add_argument("folder", nargs="?", default="rules", help="where (default rules/)")
+    init.set_defaults(handler=cmd_rules_init)
 
 
 async def cmd_rules_check(args: argparse.Namespace) -> int:
-    name = args.path or str(load_bot().rules_path)
+    name = args.path or str(load_bot().rules_location())
     problems = check_rules(Path(name))
     if problems:
         print("\n".join(problems), file=sys.stderr)
         raise Fail(f"{name}: {len(problems)} problem(s) in the rules", EXIT_USAGE)
     out(f"{name}: {len(load_rules(Path(name)))} rules, all valid")
     return EXIT_OK
+
+
+async def cmd_rules_init(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    written = await asyncio.to_thread(write_examples, folder)
+    out(
+        f"wrote {len(written)} example rules to {folder}/: {', '.join(written)}\n"
+        f"Set their channels, then check them: orderbot rules check {folder}"
+    )
+    return EXIT_OK
+
+
+def write_examples(folder: Path) -> list[str]:
+    """Write the example rules into ``folder`` (made if needed); refuses, writing nothing, when
+    any of them is there already. Returns the names written."""
+    examples = example_rules()
+    if folder.exists() and not folder.is_dir():
+        raise Fail(f"{folder} is a file, not a folder: choose another folder", EXIT_USAGE)
+    taken = [name for name in examples if (folder / name).exists()]
+    if taken:
+        raise Fail(
+            f"{folder / taken[0]} already exists; nothing was written (orderbot never"
+            " overwrites rules): move it aside, or give another folder",
+            EXIT_REFUSED,
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in examples.items():
+            with (folder / name).open("x", encoding="utf-8") as file:
+                file.write(text)
+    except OSError as exc:
+        raise Fail(f"cannot write {folder}: {exc.strerror or exc}", EXIT_USAGE) from None
+    return list(examples)

@@ -40,10 +40,9 @@ from bot.sandbox.ingram import (
     start_sandbox,
 )
 from bot.sandbox.slack import Message, SlackRequestResult, SlackStandIn, SlackUser
+from bot.shipped import rules_folder
 
 SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105 - the stand-in's own fake secret
-#: Rules shipped with orderbot (the repository's ``rules/`` folder).
-SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
 #: Retries for tests: a few, milliseconds apart.
 FAST_RETRY = RetryPolicy(attempts=3, base=0.01, cap=0.02)
 
@@ -88,7 +87,8 @@ class SandboxWorld:
     (the emulator's limit and ``INGRAM_RATE_LIMIT``), ``latency`` (seconds added to every
     Ingram API call), ``db_path`` (default: a temporary file), ``socket_mode``,
     ``delete_allowed`` (``ORDERBOT_DELETE_ALLOWED``; by default the default user, alice),
-    ``poll_interval`` (0: the poller is off), ``rules``, ``ignore_windows``, ``retry`` (the
+    ``poll_interval`` (0: the poller is off), ``rules`` (default: the shipped examples),
+    ``ignore_windows``, ``retry`` (the
     Ingram client's retry policy), ``ingram_timeout``, ``socket_ping_interval``, ``env``
     (more variables, applied last) and ``ingram_url``: an emulator already running elsewhere
     (another process, as Ingram is), in which case none is started here and ``ingram`` is
@@ -107,7 +107,7 @@ class SandboxWorld:
         socket_mode: bool = False,
         delete_allowed: Iterable[str] = ("U0ALICE",),
         poll_interval: float = 0.0,
-        rules: str | Path = SHIPPED_RULES,
+        rules: str | Path | None = None,
         ignore_windows: bool = True,
         retry: RetryPolicy | None = None,
         ingram_timeout: float = 30.0,
@@ -132,7 +132,7 @@ class SandboxWorld:
             "rate_limit": rate_limit,
             "delete_allowed": ",".join(delete_allowed),
             "poll_interval": poll_interval,
-            "rules": rules,
+            "rules": rules if rules is not None else rules_folder(),
             "ignore_windows": ignore_windows,
             "ingram_timeout": ingram_timeout,
         }

@@ -51,14 +51,16 @@ def sandbox_env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def orderbot(*args: str, env: dict[str, str], stdin: str | None = None) -> Run:
+async def orderbot(
+    *args: str, env: dict[str, str], stdin: str | None = None, cwd: Path = ROOT
+) -> Run:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         *args,
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 import bot.cli
 from bot.cli import GROUPS, build_parser
 
-COMMANDS = ["lookup", "delete", "serve", "poll", "health", "rules", "demo", "sandbox"]
+COMMANDS = ["lookup", "delete", "serve", "poll", "health", "rules", "manifest", "demo", "sandbox"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
@@ -24,7 +24,14 @@ def test_every_group_registers_its_commands_in_the_help_order() -> None:
 
 def test_every_command_has_a_handler() -> None:
     parser = build_parser()
-    for argv in (["lookup"], ["delete", "20-11852"], ["poll", "--once"], ["rules", "check"]):
+    for argv in (
+        ["lookup"],
+        ["delete", "20-11852"],
+        ["poll", "--once"],
+        ["rules", "check"],
+        ["rules", "init"],
+        ["manifest"],
+    ):
         assert callable(parser.parse_args(argv).handler)
 
 
