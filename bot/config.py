@@ -1,18 +1,20 @@
 """Every setting orderbot reads, from the environment, validated in one place.
 
 Each part loads only the section it needs (``lookup`` needs Ingram settings, ``serve`` needs
-all three), and a missing or malformed variable raises ``ConfigError`` naming it and saying
-what a good value looks like. Slack's secrets are wrapped in ``Secret`` and Ingram's are left
-out of ``IngramSettings``' repr, so that no repr, log line or error message can show them.
+all three), and missing or malformed variables raise one ``ConfigError`` naming every one of
+them (not only the first) and saying what a good value looks like. Slack's secrets are
+wrapped in ``Secret`` and Ingram's are left out of ``IngramSettings``' repr, so that no repr,
+log line or error message can show them.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.ingram import COUNTRIES, IngramSettings, normalize_country
 from bot.ingram import DEFAULT_BASE_URL as DEFAULT_INGRAM_BASE_URL
@@ -24,7 +26,12 @@ _FALSE = {"", "0", "false", "no", "off"}
 
 
 class ConfigError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
+    """Settings are missing or malformed: ``problems`` has one line for each, naming the
+    variable (the message is those lines)."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class StartupError(Exception):
@@ -159,122 +166,137 @@ VARIABLES: tuple[Variable, ...] = (
 )
 
 
-def _get(env: Mapping[str, str], name: str) -> str:
-    return env.get(name, "").strip()
+class _Env:
+    """Reads variables, collecting every problem instead of stopping at the first, so that a
+    person fixes them all in one go: each read returns a stand-in value when the variable is
+    bad, and ``done`` raises one ``ConfigError`` listing them all."""
 
+    def __init__(self, env: Mapping[str, str] | None) -> None:
+        self.env = os.environ if env is None else env
+        self.problems: list[str] = []
 
-def _required(env: Mapping[str, str], name: str, hint: str) -> str:
-    value = _get(env, name)
-    if not value:
-        raise ConfigError(f"{name} is not set: {hint}")
-    return value
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
 
+    def done(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
 
-def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
-    raw = _get(env, name).lower()
-    if raw == "" and name not in env:
-        return default
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
+    def get(self, name: str) -> str:
+        return self.env.get(name, "").strip()
+
+    def required(self, name: str, hint: str) -> str:
+        value = self.get(name)
+        if not value:
+            self.problem(f"{name} is not set: {hint}")
+        return value
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        raw = self.get(name).lower()
+        if raw == "" and name not in self.env:
+            return default
+        if raw in _TRUE:
+            return True
+        if raw not in _FALSE:
+            self.problem(f"{name}={raw!r} is not a boolean: use 1 or 0")
         return False
-    raise ConfigError(f"{name}={raw!r} is not a boolean: use 1 or 0")
 
+    def number(self, name: str, default: float, *, minimum: float) -> float:
+        raw = self.get(name)
+        if raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            self.problem(f"{name}={raw!r} is not a number")
+            return default
+        if value < minimum:
+            self.problem(f"{name}={raw!r} must be at least {minimum:g}")
+            return default
+        return value
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
-    raw = _get(env, name)
-    if raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
-    return value
+    def whole(self, name: str, default: int, *, minimum: int) -> int:
+        value = self.number(name, default, minimum=minimum)
+        if value != int(value):
+            self.problem(f"{name}={self.get(name)!r} must be a whole number")
+            return default
+        return int(value)
 
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    value = _number(env, name, default, minimum=minimum)
-    if value != int(value):
-        raise ConfigError(f"{name}={_get(env, name)!r} must be a whole number")
-    return int(value)
-
-
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = _get(env, name) or default
-    if not re.match(r"^https?://[^/\s]+", raw):
-        raise ConfigError(f"{name}={raw!r} is not an http(s) URL")
-    return raw
+    def url(self, name: str, default: str) -> str:
+        raw = self.get(name) or default
+        if not re.match(r"^https?://[^/\s]+", raw):
+            self.problem(f"{name}={raw!r} is not an http(s) URL")
+            return default
+        return raw
 
 
 def load_ingram(env: Mapping[str, str] | None = None) -> IngramSettings:
-    """The Ingram section; raises ``ConfigError`` naming the first bad variable."""
-    env = os.environ if env is None else env
-    client_id = _required(env, "INGRAM_CLIENT_ID", "set it to the App ID of your Ingram Micro app")
-    client_secret = _required(
-        env, "INGRAM_CLIENT_SECRET", "set it to the Shared Secret of your Ingram Micro app"
+    """The Ingram section; raises ``ConfigError`` naming every bad variable."""
+    e = _Env(env)
+    client_id = e.required("INGRAM_CLIENT_ID", "set it to the App ID of your Ingram Micro app")
+    client_secret = e.required(
+        "INGRAM_CLIENT_SECRET", "set it to the Shared Secret of your Ingram Micro app"
     )
-    customer = _required(
-        env, "INGRAM_CUSTOMER_NUMBER", "set it to your Ingram Micro customer number, e.g. 20-123456"
+    customer = e.required(
+        "INGRAM_CUSTOMER_NUMBER", "set it to your Ingram Micro customer number, e.g. 20-123456"
     ).upper()
-    if not re.fullmatch(r"[0-9A-Z]{2}-[0-9A-Z]{3,10}", customer):
-        raise ConfigError(
+    if customer and not re.fullmatch(r"[0-9A-Z]{2}-[0-9A-Z]{3,10}", customer):
+        e.problem(
             f"INGRAM_CUSTOMER_NUMBER={customer!r} does not look like an Ingram Micro customer"
             " number such as 20-123456"
         )
-    country_raw = _required(env, "INGRAM_COUNTRY", "set it to your account's country code, e.g. UK")
+    country_raw = e.required("INGRAM_COUNTRY", "set it to your account's country code, e.g. UK")
     country = normalize_country(country_raw)
-    if country not in COUNTRIES:
-        raise ConfigError(
+    if country_raw and country not in COUNTRIES:
+        e.problem(
             f"INGRAM_COUNTRY={country_raw!r} is not a country Ingram's order APIs serve;"
             f" use one of {', '.join(COUNTRIES)}"
         )
-    return IngramSettings(
+    settings = IngramSettings(
         client_id=client_id,
         client_secret=client_secret,
         customer_number=customer,
         country=country,
-        base_url=_url(env, "INGRAM_BASE_URL", DEFAULT_INGRAM_BASE_URL).rstrip("/"),
-        sandbox=_bool(env, "INGRAM_SANDBOX"),
-        timeout=_number(env, "INGRAM_TIMEOUT", 30.0, minimum=0.1),
-        rate_limit=_int(env, "INGRAM_RATE_LIMIT", 60, minimum=1),
-        windows_enforced=not _bool(env, "ORDERBOT_IGNORE_WINDOWS"),
+        base_url=e.url("INGRAM_BASE_URL", DEFAULT_INGRAM_BASE_URL).rstrip("/"),
+        sandbox=e.flag("INGRAM_SANDBOX"),
+        timeout=e.number("INGRAM_TIMEOUT", 30.0, minimum=0.1),
+        rate_limit=e.whole("INGRAM_RATE_LIMIT", 60, minimum=1),
+        windows_enforced=not e.flag("ORDERBOT_IGNORE_WINDOWS"),
     )
+    e.done()
+    return settings
 
 
 def load_slack(env: Mapping[str, str] | None = None, *, signing: bool = True) -> SlackSettings:
-    """The Slack section; raises ``ConfigError`` naming the first bad variable.
+    """The Slack section; raises ``ConfigError`` naming every bad variable.
 
     ``signing=False`` is for commands that post to Slack but take no requests from it
     (``orderbot poll --once``): the signing secret is then optional.
     """
-    env = os.environ if env is None else env
-    bot_token = _required(
-        env,
+    e = _Env(env)
+    bot_token = e.required(
         "SLACK_BOT_TOKEN",
         "set it to the app's Bot User OAuth Token (xoxb-...) from OAuth & Permissions",
     )
-    if not bot_token.startswith("xoxb-"):
-        raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    if bot_token and not bot_token.startswith("xoxb-"):
+        e.problem("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     signing_secret = (
-        _required(
-            env,
-            "SLACK_SIGNING_SECRET",
-            "set it to the Signing Secret from the app's Basic Information",
+        e.required(
+            "SLACK_SIGNING_SECRET", "set it to the Signing Secret from the app's Basic Information"
         )
         if signing
-        else _get(env, "SLACK_SIGNING_SECRET")
+        else e.get("SLACK_SIGNING_SECRET")
     )
-    app_token = _get(env, "SLACK_APP_TOKEN")
+    app_token = e.get("SLACK_APP_TOKEN")
     if app_token and not app_token.startswith("xapp-"):
-        raise ConfigError(
+        e.problem(
             "SLACK_APP_TOKEN must be an app-level token starting with xapp-"
             " (or unset for HTTP mode)"
         )
-    api_url = _url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    api_url = e.url("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     if not api_url.endswith("/"):
         api_url += "/"
+    e.done()
     return SlackSettings(
         bot_token=Secret(bot_token),
         signing_secret=Secret(signing_secret),
@@ -284,34 +306,37 @@ def load_slack(env: Mapping[str, str] | None = None, *, signing: bool = True) ->
 
 
 def load_bot(env: Mapping[str, str] | None = None) -> BotSettings:
-    """orderbot's own section; every variable has a default."""
-    env = os.environ if env is None else env
-    allowed_raw = _get(env, "ORDERBOT_DELETE_ALLOWED")
+    """orderbot's own section; every variable has a default. Raises ``ConfigError`` naming
+    every malformed one."""
+    e = _Env(env)
+    allowed_raw = e.get("ORDERBOT_DELETE_ALLOWED")
     allowed = frozenset(u.strip().upper() for u in allowed_raw.split(",") if u.strip())
     bad = sorted(u for u in allowed if not re.fullmatch(r"[UW][0-9A-Z]{2,}", u))
     if bad:
-        raise ConfigError(
+        e.problem(
             f"ORDERBOT_DELETE_ALLOWED has {', '.join(bad)}, which is not a Slack user ID; use IDs"
             " such as U012ABCDEF (profile > More > Copy member ID), separated by commas"
         )
-    log_format = (_get(env, "ORDERBOT_LOG_FORMAT") or "text").lower()
+    log_format = (e.get("ORDERBOT_LOG_FORMAT") or "text").lower()
     if log_format not in ("text", "json"):
-        raise ConfigError(f"ORDERBOT_LOG_FORMAT={log_format!r} must be text or json")
-    log_level = (_get(env, "ORDERBOT_LOG_LEVEL") or "INFO").upper()
+        e.problem(f"ORDERBOT_LOG_FORMAT={log_format!r} must be text or json")
+    log_level = (e.get("ORDERBOT_LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"ORDERBOT_LOG_LEVEL={log_level!r} must be DEBUG, INFO, WARNING or ERROR")
-    return BotSettings(
-        db_path=Path(_get(env, "ORDERBOT_DB") or "orderbot.db"),
+        e.problem(f"ORDERBOT_LOG_LEVEL={log_level!r} must be DEBUG, INFO, WARNING or ERROR")
+    settings = BotSettings(
+        db_path=Path(e.get("ORDERBOT_DB") or "orderbot.db"),
         delete_allowed=allowed,
-        poll_interval=_number(env, "ORDERBOT_POLL_INTERVAL", 300.0, minimum=0),
-        lookback_days=_int(env, "ORDERBOT_LOOKBACK_DAYS", 30, minimum=1),
-        rules_path=Path(_get(env, "ORDERBOT_RULES") or "rules"),
-        rules_given=bool(_get(env, "ORDERBOT_RULES")),
+        poll_interval=e.number("ORDERBOT_POLL_INTERVAL", 300.0, minimum=0),
+        lookback_days=e.whole("ORDERBOT_LOOKBACK_DAYS", 30, minimum=1),
+        rules_path=Path(e.get("ORDERBOT_RULES") or "rules"),
+        rules_given=bool(e.get("ORDERBOT_RULES")),
         log_format=log_format,
         log_level=log_level,
-        port=_int(env, "ORDERBOT_PORT", 3000, minimum=0),
-        health_port=_int(env, "ORDERBOT_HEALTH_PORT", 8081, minimum=0),
+        port=e.whole("ORDERBOT_PORT", 3000, minimum=0),
+        health_port=e.whole("ORDERBOT_HEALTH_PORT", 8081, minimum=0),
     )
+    e.done()
+    return settings
 
 
 @dataclass(frozen=True)
@@ -331,7 +356,19 @@ class Settings:
         return [value for value in values if value]
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Every section; raises ``ConfigError`` naming the first bad variable."""
+def load_settings(env: Mapping[str, str] | None = None, *, signing: bool = True) -> Settings:
+    """Every section; raises one ``ConfigError`` naming every bad variable of all three
+    (``signing=False``: see ``load_slack``)."""
     env = os.environ if env is None else env
-    return Settings(ingram=load_ingram(env), slack=load_slack(env), bot=load_bot(env))
+    loaders = (load_ingram, lambda e: load_slack(e, signing=signing), load_bot)
+    sections: list[Any] = []
+    problems: list[str] = []
+    for load in loaders:
+        try:
+            sections.append(load(env))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    ingram, slack, bot = sections
+    return Settings(ingram=ingram, slack=slack, bot=bot)

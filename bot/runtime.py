@@ -1,12 +1,15 @@
 """``orderbot serve``: every part of orderbot in one event loop.
 
-``Orderbot`` opens the database, loads the rules (refusing to start on invalid ones), builds
-the Ingram client, the use cases and the Slack app, checks the bot token with Slack, then
-starts the notifier, the poller and the Slack side: HTTP mode (``POST /slack/events`` and
-``GET /healthz`` on one port) or Socket Mode (a connection to Slack, and ``/healthz`` on the
-health port). ``stop`` shuts down in the safe order: stop taking requests, stop the poller (a
-poll in flight is abandoned without half-written state), let the notifier finish the post in
-flight, close the Ingram client and the database.
+``Orderbot`` loads the rules (refusing to start on invalid ones), opens the database, builds
+the Ingram client, listens (HTTP mode: ``POST /slack/events`` and ``GET /healthz`` on one
+port; Socket Mode: ``/healthz`` on the health port), checks the bot token with Slack, builds
+the use cases and the Slack app, starts the notifier and the poller, and in Socket Mode opens
+the connection to Slack. A token Slack refuses stops start-up at once; Slack out of reach is
+retried (``bot.slack.connect``) while ``/healthz`` answers 503 naming slack.
+
+``stop`` shuts down in the safe order: stop taking requests, stop the poller (a poll in
+flight is abandoned without half-written state), let the notifier finish the post in flight,
+close the Ingram client and the database.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from slack_sdk.errors import SlackApiError
+from aiohttp import web
 
 from bot.clock import Clock, utc_now
-from bot.config import BotSettings, Settings, SlackSettings, StartupError
+from bot.config import BotSettings, Settings, SlackSettings
 from bot.health import outbox_health, poller_health
 from bot.ingram import IngramClient, IngramSettings
 from bot.orders import OrderService
 from bot.slack.app import build_app, web_client
+from bot.slack.connect import SlackConnection
 from bot.slack.endpoint import SlackEndpoint
 from bot.slack.server import HttpServer, PartHealth, SocketModeRunner, web_application
 from bot.slack.services import Services
@@ -38,23 +42,8 @@ from bot.watch.rules_loading import load_rules
 
 log = logging.getLogger("orderbot")
 
-
-async def check_slack_token(client: Any) -> dict[str, Any]:
-    """``auth.test``: fail fast, with a clear message, on a bad bot token or an unreachable API."""
-    try:
-        answer = await client.auth_test()
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
-        raise StartupError(
-            f"Slack refused SLACK_BOT_TOKEN ({error}). Copy the Bot User OAuth Token (xoxb-...)"
-            " from the app's OAuth & Permissions page, and reinstall the app if it was revoked."
-        ) from None
-    except Exception as exc:
-        raise StartupError(
-            f"could not reach the Slack Web API at {client.base_url} ({type(exc).__name__})."
-            " Check SLACK_API_URL and the network."
-        ) from None
-    return dict(answer.data) if hasattr(answer, "data") else dict(answer)
+#: The variable that chooses the /healthz port in Socket Mode.
+HEALTH_PORT = "ORDERBOT_HEALTH_PORT"
 
 
 def freeze_startup_objects() -> None:
@@ -69,7 +58,8 @@ class Orderbot:
     """The running bot. ``await start()``, then ``await stop()``.
 
     ``ingram_options`` are passed on to ``IngramClient`` (tests and the demo
-    give a faster ``retry`` policy).
+    give a faster ``retry`` policy); ``slack_connection`` retries start-up's calls to Slack
+    (tests give it shorter delays).
     """
 
     def __init__(
@@ -82,11 +72,13 @@ class Orderbot:
         ingram_transport: httpx.AsyncBaseTransport | None = None,
         socket_ping_interval: float = 10.0,
         ingram_options: Mapping[str, Any] | None = None,
+        slack_connection: SlackConnection | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.host = host
         self.port = settings.bot.port if port is None else port
+        self._port_named = "ORDERBOT_PORT" if port is None else "--port"
         self._transport = ingram_transport
         self._socket_ping_interval = socket_ping_interval
         self._ingram_options = dict(ingram_options or {})
@@ -102,27 +94,45 @@ class Orderbot:
         self.app = None
         #: True once ``start`` finished: the bot served (``stop`` then says it stopped).
         self.served = False
+        #: Start-up's connection to Slack, and what /healthz says of it until it is up.
+        self.connection = slack_connection or SlackConnection()
 
     # --- start and stop --------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start every part; returns once orderbot serves.
+
+        What can be checked here fails fast, with one line (``RulesError``, ``StoreError``,
+        ``StartupError`` for a port, or a token Slack refuses). Listening comes before Slack:
+        while Slack is out of reach, start-up keeps trying and ``/healthz`` already answers
+        503 naming slack. ``stop`` may be called at any moment of it (SIGTERM does)."""
         s = self.settings
-        rules = load_rules(
-            s.bot.rules_location()
-        )  # RulesError: refuse to start, naming the problem
+        # RulesError: refuse to start, naming the problem.
+        rules = load_rules(s.bot.rules_location())
         self.started_at = self.clock()
         self.store = await AsyncStore.open(s.bot.db_path)
         self.client = IngramClient(
             s.ingram, clock=self.clock, transport=self._transport, **self._ingram_options
         )
+        if s.slack.socket_mode:
+            web_app = web_application(None, self.health)
+            self.http = HttpServer(web_app, self.host, s.bot.health_port, named=HEALTH_PORT)
+        else:
+            web_app = web_application(self._slack_request, self.health)
+            self.http = HttpServer(web_app, self.host, self.port, named=self._port_named)
+        await self.http.start()
+        log.info("orderbot listening: /healthz on port %d; connecting to Slack", self.http.port)
+
         slack = web_client(s.slack)
-        identity = await check_slack_token(slack)
+        identity = await self.connection.retry(
+            "checking SLACK_BOT_TOKEN (auth.test)", "SLACK_BOT_TOKEN", slack.auth_test
+        )
         log.info("Slack bot token ok: %s in %s", identity.get("user"), identity.get("team"))
         orders = OrderService(
             self.client, self.store, delete_allowed=s.bot.delete_allowed, clock=self.clock
         )
         self.services = Services(orders, self.store, self.clock, s.bot.poll_interval)
-        self.app = build_app(s.slack, self.services, identity)
+        self.app = build_app(s.slack, self.services, dict(identity.data))
         self.notifier = Notifier(self.store, slack, clock=self.clock)
         self.notifier.start()
         if s.bot.poll_interval > 0:
@@ -140,15 +150,11 @@ class Orderbot:
             self.socket = SocketModeRunner(
                 self.app, s.slack.app_token.reveal(), ping_interval=self._socket_ping_interval
             )
-            await self.socket.start()
-            self.http = HttpServer(web_application(None, self.health), self.host, s.bot.health_port)
+            await self.socket.start(self.connection)
         else:
             secret = s.slack.signing_secret.reveal()
             self.endpoint = SlackEndpoint(self.app, secret, self.services)
-            self.http = HttpServer(
-                web_application(self.endpoint, self.health), self.host, self.port
-            )
-        await self.http.start()
+        self.connection.connected()
         self.served = True
         mode = (
             "Socket Mode" if self.socket else f"HTTP mode, request URL {self.http.url}/slack/events"
@@ -160,6 +166,13 @@ class Orderbot:
             s.bot.poll_interval,
             len(rules),
         )
+
+    async def _slack_request(self, request: web.Request) -> web.StreamResponse:
+        """``POST /slack/events``: the endpoint once Slack accepted the bot token; 503 before
+        (Slack retries a request it gets no answer to)."""
+        if self.endpoint is None:
+            return web.Response(status=503, text="orderbot is starting: not connected to Slack")
+        return await self.endpoint.handle(request)
 
     async def stop(self) -> None:
         """Shut down safely; every step runs even if an earlier one fails."""
@@ -184,18 +197,26 @@ class Orderbot:
             log.info("orderbot stopped")
 
     async def run_until_signalled(self) -> None:
-        """Start, serve until SIGTERM or SIGINT, then stop."""
+        """Start, serve until SIGTERM or SIGINT, then stop. A signal during start-up (Slack
+        out of reach, a slow database) stops it there: nothing waits for start to finish."""
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stopping.set)
+        starting = asyncio.create_task(self.start(), name="orderbot-start")
+        signalled = asyncio.create_task(stopping.wait(), name="orderbot-signal")
         try:
-            await self.start()
-            freeze_startup_objects()
-            await stopping.wait()
+            await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()  # a start-up failure: raised here, after stop below
+                freeze_startup_objects()
+                await signalled
             log.info("signal received; shutting down")
         finally:
+            for task in (starting, signalled):
+                task.cancel()
+            await asyncio.gather(starting, signalled, return_exceptions=True)
             await self.stop()
 
     # --- health ----------------------------------------------------------------------------
@@ -210,7 +231,9 @@ class Orderbot:
         """Each part's health, for ``/healthz``."""
         assert self.store is not None
         now = self.clock()
-        if self.socket is not None:
+        if self.connection.problem is not None:
+            slack = PartHealth(False, self.connection.problem)
+        elif self.socket is not None:
             up = await self.socket.connected()
             slack = PartHealth(
                 up,

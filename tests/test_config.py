@@ -114,3 +114,20 @@ def test_bot_defaults_and_parsing() -> None:
 def test_bot_errors_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_bot({name: value})
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    env = {"INGRAM_COUNTRY": "XX", "SLACK_BOT_TOKEN": "xoxp-1", "ORDERBOT_PORT": "http"}
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+    named = [problem.split()[0].split("=")[0] for problem in raised.value.problems]
+    assert named == [
+        "INGRAM_CLIENT_ID",
+        "INGRAM_CLIENT_SECRET",
+        "INGRAM_CUSTOMER_NUMBER",
+        "INGRAM_COUNTRY",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "ORDERBOT_PORT",
+    ]
+    assert str(raised.value) == "\n".join(raised.value.problems)

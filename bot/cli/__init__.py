@@ -22,6 +22,7 @@ from bot.config import ConfigError, StartupError, load_bot
 from bot.ingram import IngramError, InvalidArgumentError
 from bot.log import setup_logging
 from bot.shipped import ShippedFilesMissing
+from bot.store import StoreError
 from bot.watch.rules_loading import RulesError
 
 #: The command groups, in the order ``--help`` lists their commands.
@@ -41,15 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def log_briefly() -> None:
+    """Warnings only, as the variables say when they are well formed; a command that needs
+    orderbot's settings reports any malformed one (with every other problem) itself."""
+    try:
+        log_format = load_bot().log_format
+    except ConfigError:
+        log_format = "text"
+    level = os.environ.get("ORDERBOT_LOG_LEVEL", "").strip().upper()
+    setup_logging(log_format, level if level in ("DEBUG", "INFO", "ERROR") else "WARNING")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``orderbot`` script."""
     args = build_parser().parse_args(argv)
     try:
-        bot_settings = load_bot()
-        setup_logging(
-            bot_settings.log_format,
-            os.environ.get("ORDERBOT_LOG_LEVEL", "WARNING").upper(),
-        )
+        log_briefly()
         return asyncio.run(args.handler(args))
     except Fail as exc:
         print(f"orderbot: {exc}", file=sys.stderr)
@@ -57,10 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RulesError as exc:
         print(f"orderbot: invalid rules, not starting:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
-    except StartupError as exc:
+    except (StartupError, StoreError) as exc:
         print(f"orderbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ConfigError, InvalidArgumentError, ShippedFilesMissing) as exc:
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"orderbot: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except (InvalidArgumentError, ShippedFilesMissing) as exc:
         print(f"orderbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except IngramError as exc:

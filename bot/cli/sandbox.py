@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import EXIT_OK, Subparsers
+from bot.cli.common import EXIT_OK, EXIT_USAGE, Fail, Subparsers
 
 
 def register(sub: Subparsers) -> None:
@@ -18,6 +18,10 @@ def register(sub: Subparsers) -> None:
 
 async def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.ingram import run_sandbox
+    from bot.slack.server import listen_problem
 
-    await run_sandbox(args.host, args.port, scenario=args.scenario)
+    try:
+        await run_sandbox(args.host, args.port, scenario=args.scenario)
+    except OSError as exc:
+        raise Fail(listen_problem(exc, args.host, args.port, "--port"), EXIT_USAGE) from None
     return EXIT_OK

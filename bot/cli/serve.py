@@ -14,7 +14,7 @@ from bot.cli.common import (
     log_as_configured,
     out,
 )
-from bot.config import Settings, load_bot, load_ingram, load_settings, load_slack
+from bot.config import load_bot, load_settings
 
 
 def register(sub: Subparsers) -> None:
@@ -52,9 +52,11 @@ async def cmd_serve(args: argparse.Namespace) -> int:
 async def cmd_poll(args: argparse.Namespace) -> int:
     from bot.runtime import poll_once
 
-    ingram, slack, bot_settings = load_ingram(), load_slack(signing=False), load_bot()
-    log_as_configured(Settings(ingram, slack, bot_settings))
-    outcome = await poll_once(ingram, slack, bot_settings, delivery_timeout=args.delivery_timeout)
+    settings = load_settings(signing=False)
+    log_as_configured(settings)
+    outcome = await poll_once(
+        settings.ingram, settings.slack, settings.bot, delivery_timeout=args.delivery_timeout
+    )
     out(outcome.summary)
     if not outcome.ok:
         raise Fail(outcome.problem, EXIT_INGRAM)

@@ -41,6 +41,7 @@ from bot.sandbox.ingram import (
 )
 from bot.sandbox.slack import Message, SlackRequestResult, SlackStandIn, SlackUser
 from bot.shipped import rules_folder
+from bot.slack.connect import SlackConnection
 
 SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105 - the stand-in's own fake secret
 #: Retries for tests: a few, milliseconds apart.
@@ -90,9 +91,9 @@ class SandboxWorld:
     ``poll_interval`` (0: the poller is off), ``rules`` (default: the shipped examples),
     ``ignore_windows``, ``retry`` (the
     Ingram client's retry policy), ``ingram_timeout``, ``socket_ping_interval``, ``env``
-    (more variables, applied last) and ``ingram_url``: an emulator already running elsewhere
+    (more variables, applied last), ``ingram_url``: an emulator already running elsewhere
     (another process, as Ingram is), in which case none is started here and ``ingram`` is
-    None.
+    None, and ``slack_first_delay``: the first wait before start-up tries Slack again.
     """
 
     def __init__(
@@ -114,8 +115,10 @@ class SandboxWorld:
         socket_ping_interval: float = 10.0,
         env: Mapping[str, str] | None = None,
         ingram_url: str | None = None,
+        slack_first_delay: float = 0.05,
     ) -> None:
         self.clock = clock
+        self.slack_first_delay = slack_first_delay
         self._ingram_url = ingram_url
         self.socket_mode = socket_mode
         self.socket_ping_interval = socket_ping_interval
@@ -196,6 +199,9 @@ class SandboxWorld:
             port=port,
             socket_ping_interval=self.socket_ping_interval,
             ingram_options={"retry": self.retry} if self.retry else None,
+            slack_connection=SlackConnection(
+                first_delay=self.slack_first_delay, max_delay=20 * self.slack_first_delay
+            ),
         )
         try:
             await bot.start()

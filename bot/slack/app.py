@@ -8,8 +8,10 @@ Every Web API call the app makes (``auth.test``, ``chat.postMessage``, Socket Mo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import os
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -86,7 +88,29 @@ def build_app(
     """The orderbot Slack app, ready to be served over HTTP or Socket Mode; ``identity`` is
     the bot token's ``auth.test`` answer, when the caller already has it."""
     client = web_client(settings)
-    app = AsyncApp(
+    with bolt_reads_no_environment():
+        app = _bolt_app(settings, client, identity)
+    register(app, services)
+    return app
+
+
+@contextlib.contextmanager
+def bolt_reads_no_environment() -> Iterator[None]:
+    """Hide the ``SLACK_*`` variables from Bolt while it is built: orderbot's settings are its
+    only source. Bolt would otherwise read SLACK_BOT_TOKEN itself (and warn at every start,
+    "As you gave `client` as well, `token` will be unused"), and SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET, if set for anything else, would turn on its OAuth flow."""
+    hidden = {name: os.environ.pop(name) for name in list(os.environ) if name.startswith("SLACK_")}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+def _bolt_app(
+    settings: SlackSettings, client: AsyncWebClient, identity: Mapping[str, Any] | None
+) -> AsyncApp:
+    return AsyncApp(
         # The token reaches each request through ``authorize``; the app's own client needs
         # none (Socket Mode opens its connection with the app-level token).
         client=AsyncWebClient(base_url=settings.api_url),
@@ -104,5 +128,3 @@ def build_app(
         attaching_conversation_kwargs_enabled=False,
         logger=logging.getLogger("orderbot.bolt"),
     )
-    register(app, services)
-    return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import time
@@ -25,9 +26,25 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
-from bot.slack.endpoint import SlackEndpoint
+from bot.config import StartupError
+from bot.slack.connect import SlackConnection
 
 log = logging.getLogger("orderbot.slack")
+
+
+class _OneLine(logging.Filter):
+    """slack_sdk logs a failed Socket Mode connect with its traceback; the message already
+    says what failed, so the traceback goes (one line per failure)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+#: What the Socket Mode client (slack_sdk) logs through.
+SOCKET_LOG = logging.getLogger("orderbot.slack.socket")
+SOCKET_LOG.addFilter(_OneLine())
 
 #: Connections the HTTP server's listen queue holds while the loop is busy.
 LISTEN_BACKLOG = 1024
@@ -60,8 +77,12 @@ def health_response(parts: dict[str, PartHealth]) -> web.Response:
     )
 
 
-def web_application(endpoint: SlackEndpoint | None, health: HealthCheck) -> web.Application:
-    """The aiohttp application: Slack's request URL (when ``endpoint`` is given, HTTP mode)
+#: What answers Slack's requests at ``POST /slack/events`` (``SlackEndpoint.handle``).
+RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def web_application(events: RequestHandler | None, health: HealthCheck) -> web.Application:
+    """The aiohttp application: Slack's request URL (when ``events`` is given, HTTP mode)
     and ``/healthz``."""
     web_app = web.Application()
 
@@ -69,28 +90,52 @@ def web_application(endpoint: SlackEndpoint | None, health: HealthCheck) -> web.
         return health_response(await health())
 
     web_app.router.add_get("/healthz", healthz)
-    if endpoint is not None:
-        web_app.router.add_post("/slack/events", endpoint.handle)
+    if events is not None:
+        web_app.router.add_post("/slack/events", events)
     return web_app
+
+
+def listen_problem(exc: OSError, host: str, port: int, named: str) -> str:
+    """One line saying why ``host:port`` cannot be listened on; ``named`` is the flag or
+    variable that chose the port."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is already in use ({named}): stop what listens there, or give"
+            f" {named} a free port"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"not allowed to listen on port {port} ({named}); ports below 1024 need root:"
+            f" give {named} a port from 1024 up"
+        )
+    reason = exc.strerror or type(exc).__name__
+    return f"cannot listen on {host}:{port} ({named}): {reason}"
 
 
 class HttpServer:
     """An aiohttp server on a host and port (port 0 picks a free one)."""
 
-    def __init__(self, web_app: web.Application, host: str, port: int) -> None:
+    def __init__(
+        self, web_app: web.Application, host: str, port: int, *, named: str = "--port"
+    ) -> None:
         self._runner = web.AppRunner(
             web_app, access_log=None, handle_signals=False, shutdown_timeout=5.0
         )
         self.host = host
         self.port = port
+        self.named = named
 
     async def start(self) -> int:
-        """Start listening; returns the port."""
+        """Start listening; returns the port. ``StartupError`` (one line naming the port and
+        ``named``, the flag or variable that chose it) when it cannot."""
         await self._runner.setup()
         # Slack opens a connection per request; a burst of commands must not overflow the
         # listen queue (the kernel would drop SYNs and the client retry after a whole second).
         site = web.TCPSite(self._runner, self.host, self.port, backlog=LISTEN_BACKLOG)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(listen_problem(exc, self.host, self.port, self.named)) from None
         self.port = self._runner.addresses[0][1]
         return self.port
 
@@ -191,16 +236,36 @@ class SocketModeRunner:
         stale_after: float | None = None,
         check_every: float | None = None,
     ) -> None:
-        self.handler = AsyncSocketModeHandler(app, app_token, ping_interval=ping_interval)
+        self.handler = AsyncSocketModeHandler(
+            app, app_token, logger=SOCKET_LOG, ping_interval=ping_interval
+        )
+        #: How long one try to open the websocket may take (the SDK retries inside it).
+        self.connect_timeout = 5.0 + ping_interval
         self.watchdog = SocketWatchdog(
             self.handler.client,
             stale_after=stale_after if stale_after is not None else ping_interval * 3,
             check_every=check_every if check_every is not None else ping_interval,
         )
 
-    async def start(self) -> None:
-        await self.handler.connect_async()
+    async def start(self, connection: SlackConnection) -> None:
+        """Open the connection, retrying while Slack is out of reach (``StartupError`` naming
+        SLACK_APP_TOKEN when Slack refuses it), then watch it."""
+        await connection.retry(
+            "opening the Socket Mode connection (apps.connections.open)",
+            "SLACK_APP_TOKEN",
+            self._open,
+        )
         self.watchdog.start()
+
+    async def _open(self) -> None:
+        # The SDK's own connect() keeps retrying a URL it already has, forever, and turns a
+        # refused token into a log line every 10 s; so the URL is asked for here, where a
+        # refusal is told from an outage, and each try gets a fresh one.
+        client = self.handler.client
+        answer = await client.web_client.apps_connections_open(app_token=client.app_token)
+        client.wss_uri = answer["url"]
+        async with asyncio.timeout(self.connect_timeout):
+            await client.connect()
 
     async def connected(self) -> bool:
         return await self.handler.client.is_connected() and self.watchdog.problem() is None

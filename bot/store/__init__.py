@@ -10,7 +10,7 @@ text comparison is time comparison. Functions take and return aware ``datetime``
 
 One module per table family; callers import from ``bot.store``:
 
-* ``schema``: ``open_db`` and the migrations
+* ``schema``: ``open_db`` and the migrations; ``unusable`` says why a file cannot be used
 * ``snapshot``: the shipments the watcher last read
 * ``polls``: the poll log and its events; ``save_poll`` writes a whole poll at once
 * ``outbox``: the Slack messages to post, and the alert threads

@@ -14,12 +14,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.store.unusable import StoreError, check_integrity, unusable
+
 #: Milliseconds a connection waits for another writer before giving up.
 BUSY_TIMEOUT_MS = 10_000
-
-
-class StoreError(Exception):
-    """The database cannot be used as it is (for example, written by a newer orderbot)."""
 
 
 def open_db(path: str | Path) -> Database:
@@ -27,11 +25,16 @@ def open_db(path: str | Path) -> Database:
 
     Creates the parent folder, turns on WAL journal mode (readers never block the writer),
     a busy timeout (a second process waits instead of failing) and foreign keys, then runs
-    the pending migrations. The connection belongs to the calling thread.
+    the pending migrations, and checks the file is not corrupt. The connection belongs to the
+    calling thread. A file that cannot be used raises ``StoreError`` with one line naming it
+    and saying what to do (``bot.store.unusable``).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    except (OSError, sqlite3.Error) as exc:
+        raise unusable(path, exc) from None
     try:
         db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -39,6 +42,10 @@ def open_db(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         migrate(db)
+        check_integrity(db, path)
+    except (OSError, sqlite3.Error) as exc:
+        conn.close()
+        raise unusable(path, exc) from None
     except BaseException:
         conn.close()
         raise

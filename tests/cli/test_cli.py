@@ -136,6 +136,23 @@ async def test_missing_configuration_names_the_variable(tmp_path: Path) -> None:
     )
 
 
+async def test_serve_names_every_missing_variable_in_one_run(tmp_path: Path) -> None:
+    env = {k: v for k, v in sandbox_env("http://x", tmp_path).items() if not k.startswith("INGRAM")}
+    run = await orderbot("serve", env={**env, "ORDERBOT_LOG_FORMAT": "xml"})
+    assert run.status == 2
+    lines = run.err.strip().splitlines()
+    assert [line.split()[1].split("=")[0] for line in lines] == [
+        "INGRAM_CLIENT_ID",
+        "INGRAM_CLIENT_SECRET",
+        "INGRAM_CUSTOMER_NUMBER",
+        "INGRAM_COUNTRY",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "ORDERBOT_LOG_FORMAT",
+    ]
+    assert all(line.startswith("orderbot: ") for line in lines)
+
+
 async def test_rejected_credentials_exit_3_and_name_the_variables(env: dict[str, str]) -> None:
     env["INGRAM_CLIENT_SECRET"] = "wrong"
     run = await orderbot("lookup", "20-RD12H", env=env)

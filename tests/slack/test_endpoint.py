@@ -37,7 +37,7 @@ async def served() -> AsyncIterator[Served]:
     async def no_health() -> dict:
         return {}
 
-    server = HttpServer(web_application(endpoint, no_health), "127.0.0.1", 0)
+    server = HttpServer(web_application(endpoint.handle, no_health), "127.0.0.1", 0)
     await server.start()
     async with SlackStandIn() as slack:
         yield Served(app, endpoint, server.url, slack)

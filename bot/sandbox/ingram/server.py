@@ -43,7 +43,11 @@ async def start_sandbox(
     runner = web.AppRunner(app.app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     bound = runner.addresses[0]
     url_host = "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104 - comparison only
     if ":" in url_host:

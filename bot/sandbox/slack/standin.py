@@ -7,7 +7,8 @@ sharing the ``Workspace`` the stand-in is and its ``FaultPlan``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from functools import cached_property
 from typing import Any, Unpack
 
@@ -81,6 +82,16 @@ class SlackStandIn(Workspace):
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+
+    @contextlib.asynccontextmanager
+    async def unreachable(self) -> AsyncIterator[None]:
+        """Slack out of reach (a network outage, a firewall): nothing listens on the port, so
+        every connection is refused, until the block ends and it listens there again."""
+        await self.stop()
+        try:
+            yield
+        finally:
+            await self.start()
 
     async def __aenter__(self) -> SlackStandIn:
         await self.start()

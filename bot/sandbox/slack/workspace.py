@@ -54,6 +54,8 @@ class Workspace:
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        #: Tokens revoked in the app's settings (``revoke``): Slack no longer knows them.
+        self.revoked: set[str] = set()
         self.auto_create_channels = auto_create_channels
         self.clock = clock
         self.host = host
@@ -73,6 +75,15 @@ class Workspace:
         self._last_ts_us = 0
         self._by_id: dict[str, Message] = {}
         self._changed = asyncio.Event()
+
+    def revoke(self, token: str) -> None:
+        """Revoke a token as the app's owner would (Basic Information > App-Level Tokens >
+        Revoke, or reinstalling the app): every call with it then gets ``invalid_auth``."""
+        self.revoked.add(token)
+
+    def knows(self, token: object) -> bool:
+        """True for the app's tokens that have not been revoked."""
+        return token in (self.bot_token, self.app_token) and token not in self.revoked
 
     @property
     def url(self) -> str:

@@ -68,7 +68,9 @@ class WebApi:
     def _authenticate(self, method: str, token: object) -> None:
         if not token:
             raise ApiError("not_authed")
-        if token not in (self.workspace.bot_token, self.workspace.app_token):
+        if not self.workspace.knows(token):
+            # A wrong token and a revoked one alike: this is what Slack answers
+            # apps.connections.open with for a revoked app-level token.
             raise ApiError("invalid_auth")
         wants_app_token = method in _APP_TOKEN_METHODS
         if (token == self.workspace.app_token) != wants_app_token:
