@@ -8,6 +8,7 @@ exercised`` fails when the README gains a command nobody runs.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -15,10 +16,15 @@ import sys
 from pathlib import Path
 
 import httpx
+import yaml
+from jsonschema import Draft7Validator
 
 from bot.config import VARIABLES
 from bot.sandbox.ingram import SandboxState, start_sandbox
 from bot.sandbox.slack import SlackStandIn
+from bot.watch.rules_keys import RULE_KEYS
+from bot.watch.rules_loading import RulesLoader
+from bot.watch.rules_schema import rules_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -60,6 +66,7 @@ EXERCISED = {
     "orderbot rules init": f"{FIRST_RUN}::test_rules_init_writes_the_examples_and_never_overwrites",
     "orderbot manifest > manifest.yaml": f"{FIRST_RUN}::test_manifest_prints_the_app_manifest",
     "orderbot rules check rules/": "test_rules_check_prints_what_the_readme_shows",
+    "orderbot rules schema > rules.schema.json": "test_the_rules_schema_command_writes_the_schema",
     "orderbot sandbox --port 8080 &": "test_the_sandbox_and_lookup_commands",
     "INGRAM_BASE_URL=http://127.0.0.1:8080 INGRAM_SANDBOX=1 INGRAM_CLIENT_ID=orderbot-sandbox "
     "INGRAM_CLIENT_SECRET=sandbox-secret INGRAM_CUSTOMER_NUMBER=20-123456 INGRAM_COUNTRY=UK "
@@ -89,6 +96,11 @@ def test_the_configuration_table_is_every_variable() -> None:
     assert [(n, d, m) for n, d, m in rows] == [(v.name, v.default, v.meaning) for v in VARIABLES]
 
 
+def test_the_rules_keys_table_is_the_validators_table() -> None:
+    rows = re.findall(r"^\| `([a-z_]+)` \| (yes|no) \| (.*?) \|$", README, re.M)
+    assert rows == [(k.name, "yes" if k.required else "no", k.summary) for k in RULE_KEYS]
+
+
 def test_ci_installs_and_tests_as_the_readme_says() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pip install --quiet -e '.[test]'" in ci
@@ -116,10 +128,10 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-async def _shell(command: str, env: dict[str, str]) -> tuple[int, str, str]:
+async def _shell(command: str, env: dict[str, str], cwd: Path = ROOT) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_shell(
         command,
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -164,6 +176,18 @@ async def test_rules_check_prints_what_the_readme_shows() -> None:
     status, out, err = await _shell("orderbot rules check rules/", _env())
     assert status == 0, err
     assert out.strip() == text_block_after("orderbot rules check rules/").strip()
+
+
+async def test_the_rules_schema_command_writes_the_schema(tmp_path: Path) -> None:
+    status, out, err = await _shell("orderbot rules schema > rules.schema.json", _env(), tmp_path)
+    assert (status, out, err) == (0, "", "")
+    schema = json.loads((tmp_path / "rules.schema.json").read_text(encoding="utf-8"))
+    assert schema == rules_schema()
+    marker = "# yaml-language-server: $schema=../rules.schema.json"
+    assert f"`{marker}`" in README
+    for path in sorted((ROOT / "rules").glob("*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=RulesLoader)  # noqa: S506
+        Draft7Validator(schema).validate(data)
 
 
 async def test_the_sandbox_and_lookup_commands() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.cli import demo, manifest, orders, rules, sandbox, serve
-from bot.cli.common import EXIT_INGRAM, EXIT_USAGE, Fail
+from bot.cli.common import EXIT_INGRAM, EXIT_OK, EXIT_USAGE, Fail
 from bot.config import ConfigError, StartupError, load_bot
 from bot.ingram import IngramError, InvalidArgumentError
 from bot.log import setup_logging
@@ -80,3 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INGRAM
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `orderbot rules schema | head`: the reader has gone, and that's fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        return EXIT_OK

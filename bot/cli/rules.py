@@ -1,9 +1,10 @@
-"""``orderbot rules ACTION``: work with the alert rules (``check``, ``init``)."""
+"""``orderbot rules ACTION``: work with the alert rules (``check``, ``init``, ``schema``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from bot.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Fail, Subparsers, 
 from bot.config import load_bot
 from bot.shipped import example_rules
 from bot.watch.rules_loading import check_rules, load_rules
+from bot.watch.rules_schema import rules_schema
 
 
 def register(sub: Subparsers) -> None:
@@ -23,6 +25,10 @@ def register(sub: Subparsers) -> None:
     init = rules_sub.add_parser("init", help="write the example rules into a folder to start from")
     init.add_argument("folder", nargs="?", default="rules", help="where (default rules/)")
     init.set_defaults(handler=cmd_rules_init)
+    schema = rules_sub.add_parser(
+        "schema", help="print the JSON Schema of rules files, for editors with YAML support"
+    )
+    schema.set_defaults(handler=cmd_rules_schema)
 
 
 async def cmd_rules_check(args: argparse.Namespace) -> int:
@@ -66,3 +72,8 @@ def write_examples(folder: Path) -> list[str]:
     except OSError as exc:
         raise Fail(f"cannot write {folder}: {exc.strerror or exc}", EXIT_USAGE) from None
     return list(examples)
+
+
+async def cmd_rules_schema(_args: argparse.Namespace) -> int:
+    out(json.dumps(rules_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK

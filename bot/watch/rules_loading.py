@@ -2,7 +2,8 @@
 
 Rules are YAML, in a file or a folder of ``*.yaml`` files (``ORDERBOT_RULES``). The format is
 a contract every user writes, so loading checks everything and reports every problem at
-once, each naming the file, the rule and the field::
+once, each naming the file, the rule and the field (the keys, and how each is read, are the
+table of ``bot.watch.rules_keys``)::
 
     rules:
       - name: credit-holds                 # unique across all files
@@ -27,7 +28,8 @@ import yaml
 from yaml.constructor import ConstructorError
 
 from bot.watch.rules import Rule, RuleSet
-from bot.watch.rules_validation import RuleReader, describe, is_scalar, suggest
+from bot.watch.rules_keys import FILE_KEYS, RuleReader
+from bot.watch.rules_validation import describe, is_scalar, suggest
 
 
 class RulesError(Exception):
@@ -147,10 +149,11 @@ def _load(path: str | Path) -> tuple[RuleSet, list[str]]:
                 f'{shown}: expected a mapping with a "rules:" list, got {describe(data)}'
             )
             continue
+        top_level = [key.name for key in FILE_KEYS]
         for key in data:
-            if str(key) != "rules":
+            if str(key) not in top_level:
                 problems.append(
-                    f'{shown}: unknown top-level key "{key}"{suggest(str(key), ["rules"], "keys")}'
+                    f'{shown}: unknown top-level key "{key}"{suggest(str(key), top_level, "keys")}'
                 )
         if "rules" not in data:
             problems.append(f'{shown}: no "rules:" list at the top level')

@@ -1,6 +1,10 @@
-"""The checks of one rule as written, each problem one line naming the file, the rule and
-the field, with the nearest valid value where there is one (``RuleReader``), and of a
-message template (``template_problems``)."""
+"""The checks of the values a rule is written with: channels, match values, message templates,
+Slack IDs; and the wording of problems (``suggest``, ``describe``), so that each problem is one
+line with the nearest valid value where there is one.
+
+``bot.watch.rules_keys`` applies them key by key; the JSON Schema (``bot.watch.rules_schema``)
+is built from the same patterns and value lists, so the two cannot disagree.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,19 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from difflib import SequenceMatcher
-from pathlib import Path
-from typing import Any
 
 from bot.ingram.codes import HOLD_REASONS, ORDER_STATUSES
 from bot.watch.changes import EVENT_KINDS, RULE_FIELDS
-from bot.watch.rules import Rule
-
-#: The keys a rule may have.
-RULE_KEYS: tuple[str, ...] = ("name", "on", "match", "channel", "message")
 
 _HOLD_FIELDS = frozenset({"holdreasoncode", "previous_holdreasoncode"})
 _STATUS_FIELDS = frozenset({"statuscode", "previous_statuscode"})
-_UPPERCASE_FIELDS = _HOLD_FIELDS | _STATUS_FIELDS | {"ordernumber", "subordernumber"}
+#: Fields whose values are codes or numbers Ingram writes in upper case; a rule may write
+#: them in any case.
+UPPERCASE_FIELDS = _HOLD_FIELDS | _STATUS_FIELDS | {"ordernumber", "subordernumber"}
 
-_CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9_-]{0,79}$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+#: A channel as a rule names it: "#name" (Slack's rules for names) or a channel ID.
+CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9_-]{0,79}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 
 
 def nearest(value: str, candidates: Iterable[str], cutoff: float = 0.5) -> str | None:
@@ -116,7 +117,7 @@ def template_problems(template: str) -> list[str]:
     return problems
 
 
-def _check_channel(value: object) -> str | None:
+def check_channel(value: object) -> str | None:
     """None when ``value`` is a usable channel, else what is wrong with it."""
     if value is None:
         return (
@@ -126,7 +127,7 @@ def _check_channel(value: object) -> str | None:
     if not isinstance(value, str):
         return f"expected a channel name or ID, got {describe(value)}"
     text = value.strip()
-    if _CHANNEL_NAME.match(text) or _CHANNEL_ID.match(text):
+    if CHANNEL_NAME.match(text) or CHANNEL_ID.match(text):
         return None
     if text.startswith("#"):
         fixed = "#" + re.sub(r"[^a-z0-9_-]+", "-", text[1:].lower()).strip("-")
@@ -145,7 +146,29 @@ def _check_channel(value: object) -> str | None:
     )
 
 
-def _check_match_value(key: str, value: str) -> str | None:
+def match_values(key: str) -> tuple[str, ...] | None:
+    """Every value a ``match:`` field can have, when that is a fixed list (codes, events)."""
+    if key in _HOLD_FIELDS:
+        return tuple(HOLD_REASONS)
+    if key in _STATUS_FIELDS:
+        return tuple(ORDER_STATUSES)
+    if key == "event":
+        return EVENT_KINDS
+    return None
+
+
+def normalize_value(key: str, item: object) -> str:
+    """A ``match:`` value (or a field of ``orderbot rules test``) as the rule compares it:
+    text, trimmed, codes and order numbers in upper case, booleans as YAML writes them."""
+    text = str(item).strip()
+    if isinstance(item, bool):
+        text = text.lower()
+    if key in UPPERCASE_FIELDS:
+        text = text.upper()
+    return text
+
+
+def check_match_value(key: str, value: str) -> str | None:
     """None when ``value`` is one ``key`` can have, else what is wrong."""
     if key in _HOLD_FIELDS and value not in HOLD_REASONS:
         return f'unknown hold reason code "{value}"{suggest(value, HOLD_REASONS, "codes")}'
@@ -154,171 +177,3 @@ def _check_match_value(key: str, value: str) -> str | None:
     if key == "event" and value not in EVENT_KINDS:
         return f'unknown event "{value}"{suggest(value, EVENT_KINDS, "events")}'
     return None
-
-
-class RuleReader:
-    """Validates one rule mapping, collecting problems with the file and rule named."""
-
-    def __init__(self, shown: str, index: int, raw: Any, source: Path) -> None:
-        self.shown = shown
-        self.raw = raw
-        self.source = source
-        self.label = f"rule #{index}"
-        self.problems: list[str] = []
-
-    def problem(self, where: str, message: str) -> None:
-        prefix = f"{self.shown}: {self.label}: "
-        self.problems.append(prefix + (f"{where}: {message}" if where else message))
-
-    def read(self) -> Rule | None:
-        raw = self.raw
-        if not isinstance(raw, Mapping):
-            self.problem("", f"expected a mapping with name, on and channel, got {describe(raw)}")
-            return None
-        values: dict[str, Any] = {}
-        unknown: list[str] = []
-        for key, value in raw.items():
-            key_name = "on" if key is True else str(key)
-            if key_name not in RULE_KEYS:
-                unknown.append(key_name)
-            elif key_name in values:
-                self.problem(key_name, 'given twice (write the key "on" only once)')
-            else:
-                values[key_name] = value
-
-        name = self._name(values)
-        if name is not None:
-            self.label = f'rule "{name}"'
-        for key_name in unknown:
-            self.problem(
-                "", f'unknown key "{key_name}"{suggest(key_name, RULE_KEYS, "a rule has")}'
-            )
-        events = self._events(values)
-        match = self._match(values, events)
-        channel = self._channel(values)
-        message = self._message(values)
-        if self.problems or name is None or events is None or match is None or channel is None:
-            return None
-        return Rule(name, events, match, channel, message, self.source)
-
-    def _name(self, values: dict[str, Any]) -> str | None:
-        if "name" not in values:
-            self.problem("name", "missing; every rule needs a unique name")
-            return None
-        value = values["name"]
-        if not is_scalar(value) or not str(value).strip():
-            self.problem("name", f"expected a name, got {describe(value)}")
-            return None
-        return str(value).strip()
-
-    def _events(self, values: dict[str, Any]) -> frozenset[str] | None:
-        if "on" not in values:
-            self.problem(
-                "on", f"missing; name the events that trigger the rule: {', '.join(EVENT_KINDS)}"
-            )
-            return None
-        value = values["on"]
-        items = value if isinstance(value, list) else [value]
-        if not items:
-            self.problem("on", f"empty list; name at least one of {', '.join(EVENT_KINDS)}")
-            return None
-        events: set[str] = set()
-        ok = True
-        for item in items:
-            if not isinstance(item, str) or not item.strip():
-                self.problem("on", f"expected an event or a list of events, got {describe(item)}")
-                ok = False
-                continue
-            kind = item.strip()
-            if kind not in EVENT_KINDS:
-                self.problem("on", f'unknown event "{kind}"{suggest(kind, EVENT_KINDS, "events")}')
-                ok = False
-                continue
-            events.add(kind)
-        return frozenset(events) if ok else None
-
-    def _match(
-        self, values: dict[str, Any], events: frozenset[str] | None
-    ) -> dict[str, frozenset[str]] | None:
-        if "match" not in values:
-            return {}
-        value = values["match"]
-        if not isinstance(value, Mapping) or not value:
-            self.problem(
-                "match",
-                f"expected field: value pairs such as holdreasoncode: [C3, C4], got"
-                f" {describe(value)} (remove match: to match every event)",
-            )
-            return None
-        match: dict[str, frozenset[str]] = {}
-        ok = True
-        for raw_key, raw_values in value.items():
-            key = str(raw_key)
-            where = f"match.{key}"
-            if key not in RULE_FIELDS:
-                self.problem(where, f'unknown field "{key}"{suggest(key, RULE_FIELDS, "fields")}')
-                ok = False
-                continue
-            items = raw_values if isinstance(raw_values, list) else [raw_values]
-            if not items:
-                self.problem(where, "empty list, which matches nothing; give at least one value")
-                ok = False
-                continue
-            accepted: set[str] = set()
-            for item in items:
-                if not is_scalar(item):
-                    hint = ' (write "" to match a blank code)' if item is None else ""
-                    self.problem(
-                        where, f"expected a value or a list of values, got {describe(item)}{hint}"
-                    )
-                    ok = False
-                    continue
-                text = str(item).strip()
-                if isinstance(item, bool):
-                    text = text.lower()
-                if key in _UPPERCASE_FIELDS:
-                    text = text.upper()
-                wrong = _check_match_value(key, text)
-                if wrong:
-                    self.problem(where, wrong)
-                    ok = False
-                    continue
-                accepted.add(text)
-            if key == "event" and events is not None and accepted and not accepted & events:
-                self.problem(
-                    where,
-                    f"none of {', '.join(sorted(accepted))} is among the rule's on: events"
-                    f" ({', '.join(sorted(events))}), so the rule could never match",
-                )
-                ok = False
-            match[key] = frozenset(accepted)
-        return match if ok else None
-
-    def _channel(self, values: dict[str, Any]) -> str | None:
-        if "channel" not in values:
-            self.problem(
-                "channel",
-                'missing; say where to post, as in channel: "#credit-alerts" (quoted) or a'
-                " channel ID",
-            )
-            return None
-        wrong = _check_channel(values["channel"])
-        if wrong:
-            self.problem("channel", wrong)
-            return None
-        return str(values["channel"]).strip()
-
-    def _message(self, values: dict[str, Any]) -> str | None:
-        if "message" not in values:
-            return None
-        value = values["message"]
-        if not isinstance(value, str) or not value.strip():
-            self.problem(
-                "message",
-                f'expected a template such as "Credit hold on {{subordernumber}}", got'
-                f" {describe(value)} (remove message: for the default)",
-            )
-            return None
-        for wrong in template_problems(value):
-            self.problem("message", wrong)
-        return value

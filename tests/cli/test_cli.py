@@ -238,3 +238,21 @@ async def test_health_without_a_server_says_so(tmp_path: Path) -> None:
     run = await orderbot("health", env=env)
     assert run.status == 1
     assert "is orderbot serve running?" in run.err
+
+
+async def test_rules_schema_prints_json_and_a_closed_pipe_is_no_traceback(
+    env: dict[str, str],
+) -> None:
+    run = await orderbot("rules", "schema", env=env)
+    assert run.status == 0, run.err
+    assert json.loads(run.out)["definitions"]["rule"]["required"] == ["name", "on", "channel"]
+    # `orderbot rules schema | head -1`: the reader goes away before orderbot has written it all.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "rules", "schema",
+        env=env, cwd=ROOT, stdout=write_end, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    os.close(write_end)
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert (process.returncode, err.decode()) == (0, "")
