@@ -23,7 +23,7 @@ from bot.watch.changes import (
     SUBORDER_ADDED,
     Event,
 )
-from bot.watch.rules import Rule, RuleSet, render
+from bot.watch.rules import Rule, RuleSet, mentions, render
 
 #: Block Kit limits this module stays inside.
 MAX_BLOCKS = 50
@@ -218,7 +218,7 @@ def build_digest(rule: Rule, events: list[Event]) -> NewAlert:
     for e in events:
         counts[e.kind] = counts.get(e.kind, 0) + 1
     summary = ", ".join(f"{n} {EVENT_LABELS.get(k, k).lower()}" for k, n in counts.items())
-    title = (
+    title = mentions(rule) + (
         f"*{len(events)} changes* on {len(orders)} order{'s' if len(orders) != 1 else ''}"
         f" for rule *{_fit(rule.name, 200)}*: {escape(summary)}"
     )
@@ -260,7 +260,8 @@ def build_digest(rule: Rule, events: list[Event]) -> NewAlert:
     listed = ", ".join(f"{e.kind} {e.subordernumber}" for e in events[:20])
     more = f", …and {len(events) - 20} more" if len(events) > 20 else ""
     text = cut(
-        f"{len(events)} changes for rule {escape(rule.name)}: {escape(listed)}{more}",
+        f"{mentions(rule)}{len(events)} changes for rule {escape(rule.name)}:"
+        f" {escape(listed)}{more}",
         MAX_FALLBACK_TEXT,
     )
     return NewAlert(

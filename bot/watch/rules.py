@@ -45,7 +45,8 @@ class Rule:
 
     ``match`` maps an event field to the values it may have (any of them); every field in
     it must match. ``message`` is a template of ``{field}`` placeholders, or None for the
-    default message of the event kind.
+    default message of the event kind. ``mentions`` are the Slack user IDs (U..., W...) and
+    user-group IDs (S...) the alert notifies.
     """
 
     name: str
@@ -53,6 +54,7 @@ class Rule:
     match: dict[str, frozenset[str]] = field(hash=False)
     channel: str
     message: str | None = None
+    mentions: tuple[str, ...] = ()
     source: Path = field(default_factory=lambda: Path("."))
 
     def matches(self, event_fields: Mapping[str, str]) -> bool:
@@ -92,17 +94,28 @@ def _substitute(template: str, values: Mapping[str, str]) -> str:
     return "".join(out)
 
 
+def mentions(rule: Rule) -> str:
+    """The rule's mentions as Slack writes them (``<@U...>``, ``<!subteam^S...>``), each
+    followed by a space; "" for a rule that mentions nobody. The IDs were checked when the
+    rules were read; nothing from Ingram ever gets here."""
+    return "".join(
+        f"<!subteam^{who}> " if who.startswith("S") else f"<@{who}> " for who in rule.mentions
+    )
+
+
 def render(rule: Rule, fields: Mapping[str, str]) -> str:
-    """The rule's message for an event (its ``Event.fields()``), as Slack mrkdwn.
+    """The rule's message for an event (its ``Event.fields()``), as Slack mrkdwn, after the
+    rule's mentions.
 
     Uses the rule's template, or the default message of the event kind. Every field value
     is escaped for mrkdwn before it goes in; placeholders only ever name plain fields, so
-    nothing but those values can be reached.
+    nothing but those values can be reached, and only the rule's own mentions notify anyone.
     """
     values = {key: escape(value) for key, value in fields.items()}
     default = DEFAULT_MESSAGES.get(fields.get("event", ""), _FALLBACK_MESSAGE)
     template = rule.message or default
     try:
-        return _substitute(template, values)
+        text = _substitute(template, values)
     except ValueError:  # a Rule built in code with a broken template
-        return _substitute(default, values)
+        text = _substitute(default, values)
+    return mentions(rule) + text

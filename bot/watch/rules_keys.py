@@ -24,8 +24,11 @@ from bot.watch.rules import Rule
 from bot.watch.rules_validation import (
     CHANNEL_ID,
     CHANNEL_NAME,
+    USER_ID,
+    USERGROUP_ID,
     check_channel,
     check_match_value,
+    check_mention,
     describe,
     is_scalar,
     match_values,
@@ -190,6 +193,23 @@ def _read_message(reader: RuleReader, value: Any, _read: Mapping[str, Any]) -> A
     return INVALID if problems else value
 
 
+def _read_mention(reader: RuleReader, value: Any, _read: Mapping[str, Any]) -> Any:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        reader.problem("mention", "empty list; give a user ID or remove mention:")
+        return INVALID
+    ids: list[str] = []
+    for item in items:
+        wrong = check_mention(item)
+        if wrong:
+            reader.problem("mention", wrong)
+            continue
+        ids.append(str(item).strip())
+    if len(ids) < len(items):
+        return INVALID
+    return tuple(dict.fromkeys(ids))
+
+
 def _match_schema() -> dict[str, Any]:
     def values(key: str) -> dict[str, Any]:
         fixed = match_values(key)
@@ -250,6 +270,19 @@ RULE_KEYS: tuple[RuleKey, ...] = (
         {"type": "string", "minLength": 1},
         _read_message,
         "message",
+    ),
+    RuleKey(
+        "mention",
+        "Slack user IDs (U...) and user-group IDs (S...) to notify in the alert",
+        one_or_list(
+            {
+                "type": "string",
+                "anyOf": [{"pattern": USER_ID.pattern}, {"pattern": USERGROUP_ID.pattern}],
+            }
+        ),
+        _read_mention,
+        "mentions",
+        default=(),
     ),
 )
 

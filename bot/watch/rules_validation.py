@@ -25,6 +25,10 @@ UPPERCASE_FIELDS = _HOLD_FIELDS | _STATUS_FIELDS | {"ordernumber", "subordernumb
 #: A channel as a rule names it: "#name" (Slack's rules for names) or a channel ID.
 CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9_-]{0,79}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+#: Whom a rule may mention: a Slack user (U..., or W... on Enterprise Grid) or a user group.
+USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+USERGROUP_ID = re.compile(r"^S[A-Z0-9]{6,}$")
+_EVERYONE = frozenset({"here", "channel", "everyone"})
 
 
 def nearest(value: str, candidates: Iterable[str], cutoff: float = 0.5) -> str | None:
@@ -143,6 +147,30 @@ def check_channel(value: object) -> str | None:
     return (
         f'"{text}" is neither a channel name ("#credit-alerts", quoted) nor a channel ID'
         " (C0123456789 or G0123456789)"
+    )
+
+
+def check_mention(value: object) -> str | None:
+    """None when ``value`` is a user ID or a user-group ID, else what is wrong with it."""
+    if not is_scalar(value) or isinstance(value, bool):
+        return f"expected a Slack user ID (U...) or user-group ID (S...), got {describe(value)}"
+    text = str(value).strip()
+    if USER_ID.match(text) or USERGROUP_ID.match(text):
+        return None
+    unwrapped = re.sub(r"^<(?:@|!subteam\^)([^>|]+)(?:\|[^>]*)?>$", r"\1", text)
+    bare = unwrapped.lstrip("@!").upper()
+    if bare.lower() in _EVERYONE:
+        return (
+            f'"{text}" would notify everyone in the channel, which a rule cannot do; name the'
+            " people (U...) or a user group (S...)"
+        )
+    if USER_ID.match(bare) or USERGROUP_ID.match(bare):
+        return f'"{text}" is written like a mention; give the ID alone (did you mean "{bare}"?)'
+    if CHANNEL_ID.match(bare):
+        return f'"{text}" is a channel ID; mention takes people (U...) and user groups (S...)'
+    return (
+        f'"{text}" is not a Slack user ID (U0123ABCD) or user-group ID (S0123ABCD); names do'
+        " not notify anyone: copy the member ID from the person's profile (⋯ → Copy member ID)"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,18 @@ def test_threshold_counts_per_rule_and_channel() -> None:
     assert len(alerts[1].ordernumbers) == 7
     alerts = build_alerts(events, RuleSet((CREDIT, EVERYTHING)), digest_threshold=10)
     assert [a.kind for a in alerts] == ["alert"] * 13
+
+
+def test_mentions_lead_the_alert_and_the_digest_and_their_notifications() -> None:
+    rule = dataclasses.replace(CREDIT, mentions=("U0CREDIT1", "S0CREDITS"))
+    (alert,) = build_alerts([placed(1, holdtext="<@U0EVIL00>")], RuleSet((rule,)))
+    lead = "<@U0CREDIT1> <!subteam^S0CREDITS> Credit hold on 20-R00001-11"
+    assert alert.text.startswith(lead) and texts(alert.blocks)[0].startswith(lead)
+    assert "&lt;@U0EVIL00&gt;" in alert.text
+    (digest,) = build_alerts([placed(i) for i in range(6)], RuleSet((rule,)))
+    assert digest.text.startswith("<@U0CREDIT1> <!subteam^S0CREDITS> 6 changes for rule")
+    assert texts(digest.blocks)[0].startswith("<@U0CREDIT1> <!subteam^S0CREDITS> *6 changes*")
+    assert_block_kit(digest)
 
 
 def test_alert_names_order_suborder_po_status_and_hold() -> None:

@@ -290,6 +290,23 @@ async def test_each_event_kind_reaches_its_channel(h: Harness) -> None:
         assert message.thread_ts is None
 
 
+async def test_a_rules_mentions_reach_slack_and_ingrams_text_mentions_nobody(h: Harness) -> None:
+    poller = h.poller(
+        h.rules(
+            'rules:\n  - name: credit\n    on: hold_placed\n    channel: "#credit-alerts"\n'
+            "    mention: [U0CREDIT1, S0CREDITS]\n"
+        )
+    )
+    await poller.poll_once()
+    h.clock.advance(300)
+    h.state.set_suborder("20-RD12H-21", holdreasoncode="C3", holdreason="<!subteam^S0EVIL000>")
+    assert (await poller.poll_once()).alerts == 1
+    assert (await h.notifier().drain(timeout=5)).delivered == 1
+    [message] = h.channel_messages("#credit-alerts")
+    assert message.text.startswith("<@U0CREDIT1> <!subteam^S0CREDITS> Hold placed on 20-RD12H-21")
+    assert "&lt;!subteam^S0EVIL000&gt;" in message.text
+
+
 async def test_shipped_rules_with_and_without_matches(h: Harness) -> None:
     poller = h.poller()
     await poller.poll_once()

@@ -261,7 +261,7 @@ def test_a_key_given_twice_is_an_error(tmp_path: Path) -> None:
         (
             {"events": "x"},
             'rule "credit-holds": unknown key "events" (a rule has: name, on, match, channel,'
-            " message)",
+            " message, mention)",
         ),
         ({"message": '""'}, 'rule "credit-holds": message: expected a template such as'),
         (
@@ -287,6 +287,25 @@ def test_a_key_given_twice_is_an_error(tmp_path: Path) -> None:
             "message: placeholder {status:>30}: format specs (after :) are not allowed",
         ),
         ({"message": '"{} {0}"'}, "message: placeholder {} names no field"),
+        (
+            {"mention": "alice"},
+            'mention: "alice" is not a Slack user ID (U0123ABCD) or user-group ID (S0123ABCD);'
+            " names do not notify anyone: copy the member ID",
+        ),
+        (
+            {"mention": '"<@U0123ABCD>"'},
+            'mention: "<@U0123ABCD>" is written like a mention; give the ID alone (did you mean'
+            ' "U0123ABCD"?)',
+        ),
+        (
+            {"mention": '["<!subteam^S0CREDIT|@credit>"]'},
+            'did you mean "S0CREDIT"?',
+        ),
+        ({"mention": "u0123abcd"}, 'did you mean "U0123ABCD"?'),
+        ({"mention": '"@here"'}, 'mention: "@here" would notify everyone in the channel'),
+        ({"mention": "C0123456789"}, 'mention: "C0123456789" is a channel ID'),
+        ({"mention": "[]"}, "mention: empty list; give a user ID or remove mention:"),
+        ({"mention": "{a: b}"}, "mention: expected a Slack user ID (U...) or user-group ID"),
         (
             {"message": '"a { b"'},
             "message: invalid template: expected '}' before end of string (write {{ or }}",
@@ -365,6 +384,18 @@ def test_render_escapes_every_value_before_substitution() -> None:
         " (PO &lt;@U1&gt;)"
     )
     assert "<" not in text.replace("&lt;", "")
+
+
+def test_mentions_notify_the_rules_people_and_nobody_ingram_names(tmp_path: Path) -> None:
+    text = rule_yaml(mention="[U0CREDIT1, S0CREDITS, W0GRID123, U0CREDIT1]")
+    (rule,) = load_rules(write(tmp_path, "r.yaml", text)).rules
+    assert rule.mentions == ("U0CREDIT1", "S0CREDITS", "W0GRID123")
+    rendered = render(rule, fields(holdreason="<@U0EVIL00> <!subteam^S0EVIL000> <!here>"))
+    assert rendered.startswith("<@U0CREDIT1> <!subteam^S0CREDITS> <@W0GRID123> Hold placed on")
+    assert rendered.count("<") == 3  # Ingram's text is escaped: only the rule's mentions
+    (single,) = load_rules(write(tmp_path, "r.yaml", rule_yaml(mention="S0CREDITS"))).rules
+    assert single.mentions == ("S0CREDITS",)
+    assert load_rules(write(tmp_path, "r.yaml", rule_yaml())).rules[0].mentions == ()
 
 
 def test_render_cannot_reach_attributes_even_for_a_rule_built_in_code() -> None:

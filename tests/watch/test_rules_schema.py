@@ -77,6 +77,8 @@ def test_it_accepts_every_shipped_rules_file() -> None:
         one_rule(BASE + '\nmatch:\n  holdreasoncode: [C3, ""]\n  country: UK'),
         one_rule(BASE + "\nmatch:\n  customerordernumber: 00123\n  statuscode: C"),
         one_rule(BASE.replace('"#credit-alerts"', "C0123456789") + "\nmessage: 'On {ordernumber}'"),
+        one_rule(BASE + "\nmention: [U0123ABCD, S0CREDITS, W0GRID123]"),
+        one_rule(BASE + "\nmention: U0123ABCD"),
         "rules:\n",
         "rules: []\n",
     ],
@@ -109,6 +111,10 @@ def test_what_the_validator_accepts_the_schema_accepts(tmp_path: Path, text: str
         one_rule(BASE.replace('"#credit-alerts"', '"#Credit Alerts"')),
         one_rule(BASE.replace('"#credit-alerts"', "credit-alerts")),
         one_rule(BASE + '\nmessage: ""'),
+        one_rule(BASE + "\nmention: alice"),
+        one_rule(BASE + "\nmention: '<@U0123ABCD>'"),
+        one_rule(BASE + "\nmention: C0123456789"),
+        one_rule(BASE + "\nmention: []"),
     ],
 )
 def test_what_the_schema_can_refuse_both_refuse(tmp_path: Path, text: str) -> None:
