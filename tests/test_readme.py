@@ -67,6 +67,9 @@ EXERCISED = {
     "orderbot manifest > manifest.yaml": f"{FIRST_RUN}::test_manifest_prints_the_app_manifest",
     "orderbot rules check rules/": "test_rules_check_prints_what_the_readme_shows",
     "orderbot rules schema > rules.schema.json": "test_the_rules_schema_command_writes_the_schema",
+    "orderbot rules test hold_placed holdreasoncode=C3 subordernumber=20-RD12H-21": (
+        "test_rules_test_prints_what_the_readme_shows"
+    ),
     "orderbot sandbox --port 8080 &": "test_the_sandbox_and_lookup_commands",
     "INGRAM_BASE_URL=http://127.0.0.1:8080 INGRAM_SANDBOX=1 INGRAM_CLIENT_ID=orderbot-sandbox "
     "INGRAM_CLIENT_SECRET=sandbox-secret INGRAM_CUSTOMER_NUMBER=20-123456 INGRAM_COUNTRY=UK "
@@ -176,6 +179,13 @@ async def test_rules_check_prints_what_the_readme_shows() -> None:
     status, out, err = await _shell("orderbot rules check rules/", _env())
     assert status == 0, err
     assert out.strip() == text_block_after("orderbot rules check rules/").strip()
+
+
+async def test_rules_test_prints_what_the_readme_shows() -> None:
+    command = next(c for c in shell_commands() if c.startswith("orderbot rules test"))
+    status, out, err = await _shell(command, _env())
+    assert status == 0, err
+    assert out.strip() == text_block_after(command).strip()
 
 
 async def test_the_rules_schema_command_writes_the_schema(tmp_path: Path) -> None:

@@ -1,17 +1,16 @@
-"""``orderbot rules ACTION``: work with the alert rules (``check``, ``init``, ``schema``)."""
+"""``orderbot rules ACTION``: work with the alert rules: ``check``, ``init``, ``schema``, and
+``test`` (one made-up event, in ``rules_trial``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import sys
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Fail, Subparsers, out
-from bot.config import load_bot
+from bot.cli import rules_trial
+from bot.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Fail, Subparsers, out, read_rules
 from bot.shipped import example_rules
-from bot.watch.rules_loading import check_rules, load_rules
 from bot.watch.rules_schema import rules_schema
 
 
@@ -25,6 +24,7 @@ def register(sub: Subparsers) -> None:
     init = rules_sub.add_parser("init", help="write the example rules into a folder to start from")
     init.add_argument("folder", nargs="?", default="rules", help="where (default rules/)")
     init.set_defaults(handler=cmd_rules_init)
+    rules_trial.register(rules_sub)
     schema = rules_sub.add_parser(
         "schema", help="print the JSON Schema of rules files, for editors with YAML support"
     )
@@ -32,12 +32,8 @@ def register(sub: Subparsers) -> None:
 
 
 async def cmd_rules_check(args: argparse.Namespace) -> int:
-    name = args.path or str(load_bot().rules_location())
-    problems = check_rules(Path(name))
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        raise Fail(f"{name}: {len(problems)} problem(s) in the rules", EXIT_USAGE)
-    out(f"{name}: {len(load_rules(Path(name)))} rules, all valid")
+    name, rules = read_rules(args.path)
+    out(f"{name}: {len(rules)} rules, all valid")
     return EXIT_OK
 
 

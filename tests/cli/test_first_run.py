@@ -33,7 +33,7 @@ async def test_rules_init_writes_the_examples_and_never_overwrites(
         assert (tmp_path / "rules" / name).read_text() == text
         assert text == (ROOT / "rules" / name).read_text()
     check = await orderbot("rules", "check", env=env, cwd=tmp_path)
-    assert (check.status, check.out.strip()) == (0, "rules: 4 rules, all valid"), check.err
+    assert (check.status, check.out.strip()) == (0, "rules/: 4 rules, all valid"), check.err
 
     mine = tmp_path / "rules" / "credit-holds.yaml"
     mine.write_text("rules: []\n")
