@@ -25,6 +25,7 @@ from bot.sandbox.slack import SlackStandIn
 from bot.watch.rules_keys import RULE_KEYS
 from bot.watch.rules_loading import RulesLoader
 from bot.watch.rules_schema import rules_schema
+from tests.cli.test_rules import make_polled_db
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -67,6 +68,7 @@ EXERCISED = {
     "orderbot manifest > manifest.yaml": f"{FIRST_RUN}::test_manifest_prints_the_app_manifest",
     "orderbot rules check rules/": "test_rules_check_prints_what_the_readme_shows",
     "orderbot rules schema > rules.schema.json": "test_the_rules_schema_command_writes_the_schema",
+    "orderbot rules replay --since 7d": "test_rules_replay_prints_what_the_readme_shows",
     "orderbot rules test hold_placed holdreasoncode=C3 subordernumber=20-RD12H-21": (
         "test_rules_test_prints_what_the_readme_shows"
     ),
@@ -186,6 +188,14 @@ async def test_rules_test_prints_what_the_readme_shows() -> None:
     status, out, err = await _shell(command, _env())
     assert status == 0, err
     assert out.strip() == text_block_after(command).strip()
+
+
+async def test_rules_replay_prints_what_the_readme_shows(tmp_path: Path) -> None:
+    db = await make_polled_db(tmp_path)  # real polls over the emulator
+    command = "orderbot rules replay --since 7d"
+    status, out, err = await _shell(command, _env(ORDERBOT_DB=str(db)))
+    assert status == 0, err
+    assert _mask_times(out.strip()) == _mask_times(text_block_after(command).strip())
 
 
 async def test_the_rules_schema_command_writes_the_schema(tmp_path: Path) -> None:

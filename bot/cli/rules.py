@@ -1,5 +1,6 @@
-"""``orderbot rules ACTION``: work with the alert rules: ``check``, ``init``, ``schema``, and
-``test`` (one made-up event, in ``rules_trial``)."""
+"""``orderbot rules ACTION``: work with the alert rules: ``check``, ``init``, ``schema``,
+``test`` (one made-up event, in ``rules_trial``) and ``replay`` (the recorded events, in
+``rules_replay``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.cli import rules_trial
+from bot.cli import rules_replay, rules_trial
 from bot.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Fail, Subparsers, out, read_rules
 from bot.shipped import example_rules
 from bot.watch.rules_schema import rules_schema
@@ -25,6 +26,7 @@ def register(sub: Subparsers) -> None:
     init.add_argument("folder", nargs="?", default="rules", help="where (default rules/)")
     init.set_defaults(handler=cmd_rules_init)
     rules_trial.register(rules_sub)
+    rules_replay.register(rules_sub)
     schema = rules_sub.add_parser(
         "schema", help="print the JSON Schema of rules files, for editors with YAML support"
     )

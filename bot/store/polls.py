@@ -163,6 +163,33 @@ def last_successful_poll(db: Database) -> PollRow | None:
     return PollRow._from(rows[0]) if rows else None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One event as a poll recorded it: the poll, when, and its fields."""
+
+    poll_id: int
+    at: datetime
+    fields: dict[str, str]
+
+
+def events_since(db: Database, since: datetime) -> list[StoredEvent]:
+    """The events polls recorded at or after ``since``, in the order they were derived."""
+    return [
+        StoredEvent(row[0], from_iso(row[1]), json.loads(row[2]))
+        for row in db.execute(
+            "SELECT poll_id, at, fields FROM events WHERE at >= ? ORDER BY id", [iso(since)]
+        )
+    ]
+
+
+def polls_since(db: Database, since: datetime) -> int:
+    """How many polls read Ingram at or after ``since``."""
+    row = db.execute(
+        "SELECT count(*) FROM polls WHERE ok = 1 AND started_at >= ?", [iso(since)]
+    ).fetchone()
+    return int(row[0])
+
+
 def events_of_poll(db: Database, poll_id: int) -> list[dict[str, str]]:
     """The fields of the events a poll recorded, in the order they were derived."""
     return [

@@ -108,6 +108,31 @@ class Event:
         """The shipment the event is about."""
         return self.current.subordernumber
 
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str], *, new_shipment: bool) -> Event:
+        """The event again from its ``fields()`` (as the store keeps them), with no previous
+        state when it was about a shipment the snapshot did not hold (``new_shipment``).
+        ``fields()`` of the result equals ``fields``; only the entry time is not kept."""
+
+        def state(prefix: str) -> SuborderState:
+            return SuborderState(
+                subordernumber=fields.get("subordernumber", ""),
+                ordernumber=fields.get("ordernumber", ""),
+                customerordernumber=fields.get("customerordernumber", ""),
+                statuscode=fields.get(f"{prefix}statuscode", ""),
+                status=fields.get(f"{prefix}status", ""),
+                holdreasoncode=fields.get(f"{prefix}holdreasoncode", ""),
+                holdreason=fields.get(f"{prefix}holdreason", ""),
+            )
+
+        return cls(
+            fields.get("event", ""),
+            state(""),
+            None if new_shipment else state("previous_"),
+            fields.get("customernumber", ""),
+            fields.get("country", ""),
+        )
+
     def fields(self) -> dict[str, str]:
         """The event as rules see it: exactly the keys of ``RULE_FIELDS``, all strings.
 
