@@ -2,23 +2,32 @@
 
 ``Demo`` carries out one line at a time (a slash command, a button press, a change of user, a
 pause); ``run_demo`` starts the world, shows the banner and feeds ``Demo`` the lines of
-``prompt.read_lines`` until the input ends. What the bot posts is shown by ``render``.
+``prompt.read_lines`` until the input ends. What the bot posts is shown by ``render``, in
+colour on a terminal. In a terminal, Ctrl-C while a line is being carried out (a long
+``wait``) stops that line and gives the prompt back; at the prompt it ends the demo.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.text import Text
 
 from bot.clock import utc_now
-from bot.demo.prompt import read_lines
-from bot.demo.render import render_message
+from bot.demo.prompt import read_lines, shared_terminal
+from bot.demo.render import can_encode_emoji, colour_wanted, console, render_message
 from bot.sandbox.ingram import default_scenario
 from bot.sandbox.slack import Message, SlackRequestResult
 from bot.sandbox.world import SandboxWorld
+from bot.slack.commands.parsing import Help, parse_command
 from bot.watch.rules_loading import load_rules
 
 HELP = """\
@@ -30,11 +39,25 @@ Type what a Slack user would:
   /order delete 20-REL01     a released order, which cannot be deleted
   /order holds [CODE]        what is on hold now      /order status   the hold watcher
   /order help                the bot's own help
+  (the demo has only /order, so  20-RD12H  or  po CUSTPO  alone work too)
 and, to drive the demo:
   press <button>             press a button of the last message that has buttons
   as alice | as bob          act as alice (may delete) or bob (may not)
   wait <seconds>             let time pass: the sandbox moves holds, alerts appear
-  help                       this text              quit   leave (so does end of input)"""
+  help                       this text
+  quit                       leave (so do Ctrl-D and Ctrl-C at the prompt, or the input's end)
+At the prompt: arrows edit the line, Up/Down and Ctrl-R go through history, Tab completes."""
+
+#: Words Tab completes at the prompt.
+WORDS = (
+    "/order", "/order po", "/order delete", "/order holds", "/order status", "/order help",
+    "press Delete order", "press Cancel", "press Share in channel", "as alice", "as bob",
+    "wait 20", "wait 45", "help", "quit",
+)  # fmt: skip
+#: The first words of the /order commands other than a lookup.
+ORDER_WORDS = ("po", "po:", "delete", "holds", "status")
+#: The longest ``wait``.
+MAX_WAIT = 3600.0
 
 USERS = {"alice": ("U0ALICE", "alice"), "bob": ("U0BOB", "bob")}
 REPLY_TIMEOUT = 60.0
@@ -43,18 +66,27 @@ REPLY_TIMEOUT = 60.0
 class Demo:
     """Reads commands, sends them through the Slack stand-in, prints what the bot posts."""
 
-    def __init__(self, world: SandboxWorld, out: TextIO, scenario_every: float = 20.0) -> None:
+    def __init__(
+        self,
+        world: SandboxWorld,
+        out: TextIO | None = None,
+        scenario_every: float = 20.0,
+        *,
+        terminal: Console | None = None,
+    ) -> None:
         self.world = world
-        self.out = out
         self.scenario_every = scenario_every
+        self.console = terminal or console(out, colour=False)
+        self.emoji = can_encode_emoji(out or sys.stdout)
         self.user = world.user(*USERS["alice"])
         world.slack.on_message.append(self._show)
 
-    def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+    def say(self, text: str | Text) -> None:
+        self.console.print(text)
+        self.console.file.flush()
 
     def _show(self, message: Message) -> None:
-        text = render_message(message)
+        text = render_message(message, emoji=self.emoji)
         if text is not None:
             self.say(text)
 
@@ -85,6 +117,9 @@ class Demo:
             self.say(HELP)
         elif word.startswith("/"):
             await self._command(word, rest.strip())
+        elif word in ORDER_WORDS or not isinstance(parse_command(line), Help):
+            self.say(Text(f"(as /order {line})", style="dim"))
+            await self._command("/order", line)
         elif word == "press":
             await self._press(rest.strip())
         elif word == "as":
@@ -139,11 +174,13 @@ class Demo:
 
     async def _wait(self, seconds: str) -> None:
         try:
-            delay = float(seconds or "20")
+            delay = float(seconds)
         except ValueError:
-            self.say("? wait how many seconds? e.g. wait 30")
+            delay = -1.0
+        if not 0 < delay <= MAX_WAIT:
+            self.say(f"? wait how many seconds? e.g. wait 30 (more than 0, at most {MAX_WAIT:g})")
             return
-        await asyncio.sleep(max(0.0, min(delay, 3600.0)))
+        await asyncio.sleep(delay)
 
 
 def demo_world(
@@ -162,18 +199,43 @@ async def run_demo(
     poll_interval: float = 5.0,
     scenario_every: float = 20.0,
     rules: Path | None = None,
-    out: TextIO | None = None,
 ) -> int:
-    """Run the demo until the input ends or says quit; returns the exit status (0)."""
-    out = out or sys.stdout
-    interactive = sys.stdin.isatty()
+    """Run the demo until the input ends, says quit, or Ctrl-C at the prompt; returns the exit
+    status (0). Interactive when both standard input and output are a terminal."""
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
     world = demo_world(poll_interval=poll_interval, scenario_every=scenario_every, rules=rules)
+    # None: the console writes to whatever sys.stdout is, which the prompt takes over.
+    terminal = console(None, colour=colour_wanted(sys.stdout))
     async with world:
-        demo = Demo(world, out, scenario_every)
-        demo.banner()
-        async for line in read_lines(interactive):
-            if not interactive and line.strip():
-                demo.say(f"\n> {line.strip()}")
-            if not await demo.handle(line):
-                break
+        demo = Demo(world, sys.stdout, scenario_every, terminal=terminal)
+        with shared_terminal(interactive):
+            demo.banner()
+            async for line in read_lines(interactive, WORDS):
+                if not interactive and line.strip():
+                    demo.say(Text(f"\n> {line.strip()}", style="bold"))
+                more = (
+                    await interruptible(demo.handle(line), demo)
+                    if interactive
+                    else await demo.handle(line)
+                )
+                if not more:
+                    break
     return 0
+
+
+async def interruptible(line: Coroutine[Any, Any, bool], demo: Demo) -> bool:
+    """Carry out a line; Ctrl-C (SIGINT: the prompt is not on screen) stops it and gives the
+    prompt back instead of ending the demo."""
+    task = asyncio.ensure_future(line)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+        demo.say(Text("(interrupted)", style="dim"))
+        return True
+    finally:
+        with contextlib.suppress(Exception):
+            loop.remove_signal_handler(signal.SIGINT)

@@ -76,9 +76,11 @@ async def test_no_rules_anywhere_is_one_line_naming_rules_init_and_the_variable(
 async def test_the_demo_uses_the_shipped_rules_from_anywhere_unless_told(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    run = await orderbot("demo", env=env, cwd=tmp_path, stdin="")
+    run = await orderbot("demo", env=env, cwd=tmp_path, stdin="20-RD12H\n")
     assert run.status == 0, run.err
     assert "4 rules post to #credit-alerts, #order-alerts, #sales-alerts" in run.out
+    assert "• 20-RD12H-11  C CREDIT HOLD · ⛔ hold CH" in run.out
+    assert "\x1b" not in run.out  # piped: plain text, not one escape sequence
 
     mine = tmp_path / "mine.yaml"
     mine.write_text("rules:\n  - name: mine\n    on: hold_placed\n    channel: '#mine'\n")

@@ -1,5 +1,7 @@
 """``orderbot demo``: every feature the issue asks the demo to show, through the Demo driver
-on a fast scenario (holds move every half second, the poller runs five times a second)."""
+on a fast scenario (holds move every half second, the poller runs five times a second). The
+output is what a pipe gets: mrkdwn rendered as plain text (``test_render`` has the colours,
+``test_terminal`` the prompt)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ async def test_a_multi_shipment_order(demo) -> None:
     await run(driver, "/order 20-MX14B")
     text = out.getvalue()
     assert "# Order 20-MX14B" in text
-    assert text.count("• *20-MX14B-") == 14
+    assert text.count("• 20-MX14B-") == 14
+    assert "*" not in text and "`" not in text and ":no_entry:" not in text
 
 
 async def test_a_deletable_order_and_a_released_one(demo) -> None:
@@ -37,7 +40,7 @@ async def test_a_deletable_order_and_a_released_one(demo) -> None:
     await run(driver, "/order delete 20-11852", "press Delete order", "/order delete 20-REL01")
     text = out.getvalue()
     assert "[Delete order] (press delete_confirm)" in text
-    assert "Order *20-11852* was deleted by @U0ALICE" in text
+    assert "✅ Order 20-11852 was deleted by @U0ALICE" in text
     assert "Order 20-REL01 cannot be deleted" in text
 
 
@@ -48,7 +51,7 @@ async def test_users_and_help(demo) -> None:
     assert "press <button>" in text
     assert "You are not allowed to delete orders" in text
     assert "unknown user 'carol'" in text
-    assert "You asked for shipment *20-RD12H-11*" in text
+    assert "You asked for shipment 20-RD12H-11" in text
 
 
 async def test_a_credit_hold_is_placed_and_released_with_alerts(demo) -> None:
@@ -60,6 +63,7 @@ async def test_a_credit_hold_is_placed_and_released_with_alerts(demo) -> None:
             break
     assert "Credit hold on 20-RD12H-21 (PO CUSTPO): C3" in text
     assert "Hold released on 20-RD12H-21" in text
+    assert "    Customer PO: CUSTPO" in text  # a field: its label, then its value
 
 
 async def test_unknown_input_is_answered_and_quit_ends(demo) -> None:
@@ -71,3 +75,27 @@ async def test_unknown_input_is_answered_and_quit_ends(demo) -> None:
     assert "orderbot only has /order" in text
     assert "no message has buttons yet" in text
     assert "wait how many seconds?" in text
+
+
+async def test_the_demo_knows_there_is_only_one_command(demo) -> None:
+    driver, out = demo
+    await run(driver, "20-RD12H", "po CUSTPO", "holds CH", "20-rd12h-11")
+    text = out.getvalue()
+    assert "(as /order 20-RD12H)" in text and "# Order 20-RD12H" in text
+    assert "(as /order po CUSTPO)" in text and "# 3 orders with PO CUSTPO" in text
+    assert "(as /order holds CH)" in text
+    assert "You asked for shipment 20-RD12H-11" in text
+    assert "not a command here" not in text
+
+
+async def test_wait_wants_a_number_of_seconds(demo) -> None:
+    driver, out = demo
+    for line in ("wait", "wait -5", "wait 0", "wait 5000", "wait soon"):
+        began = asyncio.get_running_loop().time()
+        await run(driver, line)
+        assert asyncio.get_running_loop().time() - began < 1, line
+    usage = "? wait how many seconds? e.g. wait 30 (more than 0, at most 3600)"
+    assert out.getvalue().count(usage) == 5
+    began = asyncio.get_running_loop().time()
+    await run(driver, "wait 0.2")
+    assert asyncio.get_running_loop().time() - began >= 0.2

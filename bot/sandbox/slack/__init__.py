@@ -13,12 +13,13 @@ plays the parts of Slack the app can observe, as closely as the app can tell:
   long-running Socket Mode connection that has quietly died.
 
 Everything the app sends is recorded in ``standin.messages`` (and every Web API call in
-``standin.calls``) so tests can assert on it and the demo can print it (``Message.render``).
+``standin.calls``) so tests can assert on it and the demo can print it (``Message.lines``).
 ``SlackUser`` plays a person in the workspace: it signs requests to the app as Slack does.
 
 Where things are (each module imports only those listed before it):
 
-* ``messages``: ``Message``, ``Button``, ``ApiCall`` and their terminal rendering.
+* ``messages``: ``Message``, ``Button``, ``ApiCall``, and a message laid out in lines for a
+  terminal (``Line``, ``Span``; ``Message.render`` as plain text).
 * ``errors``: ``ApiError``, Slack's ``ok: false`` answer.
 * ``validation``: Block Kit limits, ``validate_blocks``, ``check_message`` (message size).
 * ``faults``: ``Fault``, ``FaultPlan`` (per-method faults, ``down``).
@@ -32,7 +33,7 @@ Where things are (each module imports only those listed before it):
 """
 
 from bot.sandbox.slack.faults import Fault
-from bot.sandbox.slack.messages import ApiCall, Button, Message
+from bot.sandbox.slack.messages import ApiCall, Button, Line, Message, Span
 from bot.sandbox.slack.response_url import RESPONSE_URL_LIFETIME, RESPONSE_URL_MAX_USES
 from bot.sandbox.slack.socket_mode import SocketModeTimeout
 from bot.sandbox.slack.standin import SlackStandIn
@@ -48,11 +49,13 @@ __all__ = [
     "ApiCall",
     "Button",
     "Fault",
+    "Line",
     "Message",
     "SlackRequestResult",
     "SlackStandIn",
     "SlackUser",
     "SocketModeTimeout",
+    "Span",
     "parse_blocks",
     "sign",
     "validate_blocks",

@@ -96,13 +96,24 @@ class Message:
             parts.extend(_block_texts(block))
         return "\n".join(parts)
 
-    def render(self) -> str:
-        """The message as a person would read it in a terminal."""
-        lines = [self._headline()]
+    def lines(self) -> list[Line]:
+        """The message laid out as Slack shows it, one ``Line`` a line: the headline (where
+        and what it is), then its blocks (or its text when it has none). A terminal renders
+        these (``render``, or the demo's styled rendering)."""
+        lines = [Line("headline", (Span(self._headline()),))]
         if self.kind != "delete":
-            body = _render_blocks(self.blocks) if self.blocks else _readable(self.text).split("\n")
-            lines.extend(f"  {line}" if line else "" for line in body)
-        return "\n".join(lines).rstrip()
+            if self.blocks:
+                lines.extend(_block_lines(self.blocks))
+            else:
+                lines.extend(_text_lines("text", {"type": "mrkdwn", "text": self.text}))
+        return lines
+
+    def render(self) -> str:
+        """The message as a person would read it in a terminal, as plain text (mrkdwn left as
+        written, links and entities resolved)."""
+        head, *body = self.lines()
+        shown = [head.plain, *(f"  {line.plain}" if line.plain else "" for line in body)]
+        return "\n".join(shown).rstrip()
 
     def _headline(self) -> str:
         name = self.channel_name
@@ -138,9 +149,36 @@ class ApiCall:
     error: str | None = None
 
 
-# --- rendering for a terminal -----------------------------------------------------------
+# --- laying a message out for a terminal ------------------------------------------------
 
 _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a line: ``kind`` is ``mrkdwn`` or ``plain_text`` (a Block Kit text object's
+    type: Slack formats the first, shows the second as written) or ``layout`` (what the
+    terminal rendering adds: the headline, ``# ``, ``> ``, button brackets)."""
+
+    text: str
+    kind: str = "layout"
+
+    @property
+    def plain(self) -> str:
+        return self.text if self.kind == "layout" else _readable(self.text)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a message: ``role`` is ``headline``, ``header``, ``text``, ``field``,
+    ``context``, ``buttons``, ``divider`` or ``image`` (a terminal may style each)."""
+
+    role: str
+    spans: tuple[Span, ...]
+
+    @property
+    def plain(self) -> str:
+        return "".join(span.plain for span in self.spans)
 
 
 def _readable(text: str) -> str:
@@ -158,45 +196,71 @@ def _readable(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _text_of(obj: object) -> str:
+def _span(obj: object) -> Span:
+    """A Block Kit text object as a span (its text kept as written)."""
     if isinstance(obj, dict):
-        return _readable(str(obj.get("text") or ""))
-    return ""
+        kind = "plain_text" if obj.get("type") == "plain_text" else "mrkdwn"
+        return Span(str(obj.get("text") or ""), kind)
+    return Span("")
 
 
-def _button_line(buttons: Iterable[Button]) -> str:
-    parts = []
-    for b in buttons:
-        if b.url:
-            parts.append(f"[{b.label}] (link {b.url})")
-        else:
-            parts.append(f"[{b.label}] (press {b.action_id or b.label})")
-    return "   ".join(parts)
+def _text_of(obj: object) -> str:
+    return _span(obj).plain if isinstance(obj, dict) else ""
 
 
-def _render_blocks(blocks: list[dict[str, Any]]) -> list[str]:
-    lines: list[str] = []
+def _text_lines(role: str, obj: object, prefix: str = "") -> list[Line]:
+    """A text object, one line per line of its text."""
+    span = _span(obj)
+    head = (Span(prefix),) if prefix else ()
+    return [Line(role, (*head, Span(part, span.kind))) for part in span.text.split("\n")]
+
+
+def _button_line(buttons: Iterable[Button]) -> Line:
+    spans: list[Span] = []
+    for number, b in enumerate(buttons):
+        if number:
+            spans.append(Span("   "))
+        how = f"link {b.url}" if b.url else f"press {b.action_id or b.label}"
+        spans += [Span("["), Span(b.label, "plain_text"), Span(f"] ({how})")]
+    return Line("buttons", tuple(spans))
+
+
+def _joined(role: str, prefix: str, spans: Iterable[Span], glue: str) -> Line:
+    """Several text objects on one line (newlines become spaces)."""
+    parts: list[Span] = [Span(prefix)] if prefix else []
+    for number, span in enumerate(spans):
+        if number:
+            parts.append(Span(glue))
+        parts.append(Span(span.text.replace("\n", " "), span.kind))
+    return Line(role, tuple(parts))
+
+
+def _block_lines(blocks: list[dict[str, Any]]) -> list[Line]:
+    lines: list[Line] = []
     for block in blocks:
         kind = block.get("type")
         if kind == "header":
-            lines.append(f"# {_text_of(block.get('text'))}")
+            lines.append(Line("header", (Span("# "), _span(block.get("text")))))
         elif kind == "divider":
-            lines.append("-" * 40)
+            lines.append(Line("divider", (Span("-" * 40),)))
         elif kind == "section":
             if block.get("text"):
-                lines.extend(_text_of(block["text"]).split("\n"))
+                lines += _text_lines("text", block["text"])
             for item in block.get("fields") or []:
-                lines.append("  " + _text_of(item).replace("\n", " "))
+                # Slack shows a field's first line (its label) above the rest.
+                label, _, value = _span(item).text.partition("\n")
+                field = Span(f"{label}: {value}" if value else label, _span(item).kind)
+                lines.append(_joined("field", "  ", [field], " "))
             accessory = block.get("accessory")
             if isinstance(accessory, dict) and accessory.get("type") == "button":
                 lines.append(_button_line([_button(block, accessory)]))
         elif kind == "context":
-            texts = [
-                _text_of(e) if e.get("type") != "image" else f"[image: {e.get('alt_text', '')}]"
+            spans = [
+                _span(e) if e.get("type") != "image" else Span(f"[image: {e.get('alt_text', '')}]")
                 for e in block.get("elements") or []
                 if isinstance(e, dict)
             ]
-            lines.append("> " + " · ".join(texts).replace("\n", " "))
+            lines.append(_joined("context", "> ", spans, " · "))
         elif kind == "actions":
             buttons = [
                 _button(block, e)
@@ -206,9 +270,9 @@ def _render_blocks(blocks: list[dict[str, Any]]) -> list[str]:
             if buttons:
                 lines.append(_button_line(buttons))
         elif kind == "image":
-            lines.append(f"[image: {block.get('alt_text', '')}]")
+            lines.append(Line("image", (Span(f"[image: {block.get('alt_text', '')}]"),)))
         else:
-            lines.extend(t for t in _block_texts(block) if t)
+            lines += [Line("text", (Span(t, "mrkdwn"),)) for t in _block_texts(block) if t]
     return lines
 
 

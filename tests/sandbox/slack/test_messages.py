@@ -63,7 +63,7 @@ async def test_render_shows_channel_text_fields_and_buttons(
     assert text.splitlines()[0].startswith("── #orders · message")
     assert "# Order 20-RD12H" in text
     assert "Hold: *credit* <check> docs (https://x.test)" in text
-    assert "*Status* On hold" in text
+    assert "*Status*: On hold" in text  # a field: its label, then its value
     assert "asked by @U0ALICE" in text
     assert "[Delete order] (press order_delete)" in text
     # Slack fills in an action_id the app left out; the render offers whatever can be pressed
