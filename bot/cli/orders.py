@@ -8,7 +8,7 @@ import getpass
 import sys
 
 from bot.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Fail, Subparsers, out
-from bot.cli.terminal import delete_data, dumps, order_data, orders_text
+from bot.cli.terminal import delete_data, dumps, order_data, orders_text, refusal_data
 from bot.config import load_bot, load_ingram
 from bot.ingram import IngramClient
 from bot.orders import DeletePrompt, DeleteRefused, OrderService, Requester
@@ -44,8 +44,13 @@ async def cmd_lookup(args: argparse.Namespace) -> int:
     elif result.orders:
         out(orders_text(result.orders, result.highlight))
     if not result.orders:
-        what = f"with PO {result.query}" if args.po else result.query
-        raise Fail(f"no order found {what}", EXIT_REFUSED)
+        if args.po:
+            raise Fail(
+                f"no order found with PO {result.query} (POs are matched exactly as entered,"
+                " case included)",
+                EXIT_REFUSED,
+            )
+        raise Fail(f"no order found {result.query}", EXIT_REFUSED)
     return EXIT_OK
 
 
@@ -62,7 +67,7 @@ async def cmd_delete(args: argparse.Namespace) -> int:
             service = OrderService(client, store)
             prepared = await service.request_delete(requester, args.order)
             if not isinstance(prepared, DeletePrompt):
-                raise Fail(prepared.message, EXIT_REFUSED)
+                return refused(args, prepared)
             if not args.json:
                 out(orders_text([prepared.order]))
             if not args.yes:
@@ -70,12 +75,15 @@ async def cmd_delete(args: argparse.Namespace) -> int:
                 answer = await asyncio.to_thread(input, question)
                 if answer.strip().lower() not in ("y", "yes"):
                     await service.cancel_delete(requester, prepared.confirmation_id)
+                    if args.json:
+                        out(dumps(refusal_data(prepared.order.ordernumber, "cancelled", "")))
+                        return EXIT_REFUSED
                     raise Fail("not deleted", EXIT_REFUSED)
             done = await service.confirm_delete(requester, prepared.confirmation_id)
     finally:
         await store.close()
     if isinstance(done, DeleteRefused):
-        raise Fail(done.message, EXIT_REFUSED)
+        return refused(args, done)
     result = done.result
     if args.json:
         out(dumps(delete_data(result)))
@@ -85,3 +93,13 @@ async def cmd_delete(args: argparse.Namespace) -> int:
         if not result.ok and result.remedy and result.remedy != "None":
             out(f"What to do: {result.remedy}")
     return EXIT_OK if result.ok else EXIT_REFUSED
+
+
+def refused(args: argparse.Namespace, refusal: DeleteRefused) -> int:
+    """Nothing was deleted: JSON with ``--json`` (outcome ``refused`` and the reason), else the
+    one line on stderr."""
+    if not args.json:
+        raise Fail(refusal.message, EXIT_REFUSED)
+    number = refusal.order.ordernumber if refusal.order else args.order.strip().upper()
+    out(dumps(refusal_data(number, refusal.reason.value, refusal.message)))
+    return EXIT_REFUSED

@@ -63,6 +63,7 @@ def order_data(order: Order) -> dict[str, Any]:
                 "holdreasoncode": s.holdreasoncode,
                 "holdreason": s.hold_text if s.on_hold else "",
                 "on_hold": s.on_hold,
+                "deleted": s.deleted,
             }
             for s in order.suborders
         ],
@@ -76,6 +77,20 @@ def delete_data(result: DeleteResult) -> dict[str, Any]:
         "message": result.message,
         "statuscode": result.statuscode,
         "remedy": result.remedy,
+    }
+
+
+def refusal_data(ordernumber: str, reason: str, message: str) -> dict[str, Any]:
+    """A delete that was not sent (refused by orderbot, or cancelled), with the keys of
+    ``delete_data``: ``outcome`` is ``refused`` (or ``cancelled``) and ``reason`` says why."""
+    cancelled = reason == "cancelled"
+    return {
+        "ordernumber": ordernumber,
+        "outcome": "cancelled" if cancelled else "refused",
+        "reason": reason,
+        "message": message or ("not deleted" if cancelled else ""),
+        "statuscode": None,
+        "remedy": None,
     }
 
 

@@ -43,6 +43,12 @@ class ShipmentCodes:
         return self.holdreasoncode != ""
 
     @property
+    def deleted(self) -> bool:
+        """The shipment is deleted: status ``V``, or hold reason ``VO`` (deleted order), which
+        is no hold a person can act on."""
+        return self.statuscode == DELETED_STATUS or self.holdreasoncode == DELETED_HOLD
+
+    @property
     def status_text(self) -> str:
         """The API's status text, or the spec's description when the API sent none."""
         return self.status or status_description(self.statuscode)
@@ -180,9 +186,7 @@ class Deletability:
 
 def is_deleted(order: Order) -> bool:
     """True when every shipment of the order is deleted (status V or hold reason VO)."""
-    return bool(order.suborders) and all(
-        s.statuscode == DELETED_STATUS or s.holdreasoncode == DELETED_HOLD for s in order.suborders
-    )
+    return bool(order.suborders) and all(s.deleted for s in order.suborders)
 
 
 def deletability(order: Order) -> Deletability:

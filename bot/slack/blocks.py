@@ -159,21 +159,25 @@ def hold_label(code: str, text: str) -> str:
 def shipment_line(sub: Suborder, highlight: str | None = None) -> str:
     marker = ":arrow_forward: " if highlight and sub.subordernumber == highlight else "• "
     name = f"*{escape(sub.subordernumber)}*"
-    hold = (
-        f" · :no_entry: hold {hold_label(sub.holdreasoncode, sub.holdreason)}"
-        if sub.on_hold
-        else ""
-    )
+    if sub.deleted:  # hold VO is how Ingram marks a deleted order: nothing to act on
+        code = f" (hold `{escape(sub.holdreasoncode)}`)" if sub.holdreasoncode else ""
+        hold = f" · :wastebasket: deleted{code}"
+    elif sub.on_hold:
+        hold = f" · :no_entry: hold {hold_label(sub.holdreasoncode, sub.holdreason)}"
+    else:
+        hold = ""
     return f"{marker}{name}  {status_label(sub.statuscode, sub.status)}{hold}"
 
 
 def order_summary(order: Order) -> str:
-    held = sum(1 for s in order.suborders if s.on_hold)
+    held = sum(1 for s in order.suborders if s.on_hold and not s.deleted)
+    deleted = sum(1 for s in order.suborders if s.deleted)
     count = len(order.suborders)
     return (
         f"*Order {escape(order.ordernumber)}* · PO *{escape(order.customerordernumber) or '-'}*"
         f" · entered {_when(order.entrytimestamp)} · {count} shipment{'s' if count != 1 else ''}"
         + (f" · {held} on hold" if held else "")
+        + (f" · {deleted} deleted" if deleted else "")
     )
 
 
@@ -211,11 +215,16 @@ def order_blocks(order: Order, *, highlight: str | None = None, budget: int = 44
 
 
 def lookup_message(
-    query: str, orders: Sequence[Order], *, highlight: str | None, share_value: str | None
+    query: str,
+    orders: Sequence[Order],
+    *,
+    highlight: str | None,
+    share_value: str | None,
+    by_po: bool = False,
 ) -> Message:
-    """The answer to ``/order 20-RD12H`` or ``/order po CUSTPO``."""
+    """The answer to ``/order 20-RD12H`` or (``by_po``) ``/order po CUSTPO``."""
     if not orders:
-        return not_found_message(query)
+        return po_not_found_message(query) if by_po else not_found_message(query)
     blocks: list[Block] = []
     if len(orders) == 1:
         blocks.append(header(f"Order {orders[0].ordernumber}"))
@@ -257,6 +266,16 @@ def not_found_message(query: str) -> Message:
         " `20-RD12H`, shipments like `20-RD12H-11`) or search by PO with `/order po <PO>`."
     )
     return Message(f"No order found for {query}", [section(text)])
+
+
+def po_not_found_message(po: str) -> Message:
+    """No order with this PO: say how POs match, since the PO typed was a PO search already."""
+    text = (
+        f":mag: No order found with PO *{escape(po)}*. POs are matched exactly as entered, case"
+        " included (`CUSTPO` and `custpo` are two POs): check it against the order, or look"
+        " the order up by its number, `/order 20-RD12H`."
+    )
+    return Message(f"No order found with PO {po}", [section(text)])
 
 
 # --- delete --------------------------------------------------------------------------------

@@ -111,7 +111,14 @@ async def test_lookup_by_po_as_json(env: dict[str, str]) -> None:
         "holdreasoncode": "CH",
         "holdreason": "HARD-9 CUST NOT FLOOR ORD",
         "on_hold": True,
+        "deleted": False,
     }
+    lower = await orderbot("lookup", "--po", "custpo", env=env)
+    assert lower.status == 1
+    assert lower.err.strip() == (
+        "orderbot: no order found with PO custpo (POs are matched exactly as entered, case"
+        " included)"
+    )
 
 
 async def test_an_unknown_order_is_one_line_and_exit_1(env: dict[str, str]) -> None:
@@ -178,6 +185,25 @@ async def test_delete_as_json(env: dict[str, str]) -> None:
     assert json.loads(run.out)["outcome"] == "deleted"
 
 
+@pytest.mark.parametrize(
+    ("number", "reason", "says"),
+    [
+        ("20-REL01", "not_deletable", "cannot be deleted"),
+        ("20-DEL01", "already_deleted", "already deleted"),
+        ("20-NOPE1", "not_found", "20-NOPE1"),
+    ],
+)
+async def test_a_refused_delete_as_json_is_json_too(
+    env: dict[str, str], sandbox: RunningSandbox, number: str, reason: str, says: str
+) -> None:
+    run = await orderbot("delete", number, "--yes", "--json", env=env)
+    assert run.status == 1
+    data = json.loads(run.out)
+    assert (data["ordernumber"], data["outcome"], data["reason"]) == (number, "refused", reason)
+    assert says in data["message"] and run.err == ""
+    assert sandbox.state.delete_calls == 0
+
+
 async def test_delete_of_a_released_order_is_refused_without_a_delete(
     env: dict[str, str], sandbox: RunningSandbox
 ) -> None:
@@ -226,6 +252,7 @@ async def test_the_standalone_sandbox_serves_the_cli(tmp_path: Path) -> None:
         line = (await asyncio.wait_for(server.stdout.readline(), 20)).decode()
         url = re.search(r"sandbox on (http://127\.0\.0\.1:\d+)", line).group(1)
         assert not url.endswith(":8080")  # --port was obeyed: 0 is a free port, not the default
+        assert "ORDERBOT_IGNORE_WINDOWS=1" in line  # README's lookup needs it outside UK hours
         run = await orderbot("lookup", "20-RD12H", env=sandbox_env(url, tmp_path))
         assert run.status == 0, run.err
     finally:

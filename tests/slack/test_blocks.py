@@ -224,3 +224,10 @@ def test_cancelled_help_errors_and_notices() -> None:
     for message in (help_message(NASTY), error_message(NASTY), notice_message(NASTY)):
         assert_valid(message)
         assert raw_markup(message) == []
+
+
+def test_a_po_that_finds_nothing_escapes_it_and_says_how_pos_match() -> None:
+    message = lookup_message(NASTY, [], highlight=None, share_value=None, by_po=True)
+    assert_valid(message)
+    assert raw_markup(message) == []
+    assert "matched exactly as entered, case included" in message.blocks[0]["text"]["text"]

@@ -53,6 +53,27 @@ async def test_a_suborder_number_finds_its_order_and_highlights_the_shipment(
     assert search.query["ordernumber"] == "20-RD12H"
 
 
+async def test_a_po_search_that_finds_nothing_says_pos_match_as_entered(
+    world: SandboxWorld,
+) -> None:
+    answer = await ask(world.user(), "po custpo")  # CUSTPO exists, in capitals
+    text = answer.all_text
+    assert "No order found with PO *custpo*" in text
+    assert "POs are matched exactly as entered, case included" in text
+    assert "/order po" not in text  # not the suggestion to do what the user just did
+    shared = await ask(world.user(), "20-NOPE1")
+    assert "search by PO with `/order po <PO>`" in shared.all_text  # a number: PO is a way out
+
+
+async def test_a_deleted_order_counts_its_shipments_as_deleted_not_on_hold(
+    world: SandboxWorld,
+) -> None:
+    text = (await ask(world.user(), "20-DEL01")).all_text
+    assert "2 shipments · 2 deleted" in text and "on hold" not in text
+    assert "• *20-DEL01-11*  `V` DELETED ORDER · :wastebasket: deleted (hold `VO`)" in text
+    assert ":no_entry:" not in text
+
+
 async def test_a_shipment_the_order_does_not_have_is_said_so(world: SandboxWorld) -> None:
     answer = await ask(world.user(), "20-RD12H-99")
     assert "Order 20-RD12H has no shipment 20-RD12H-99." in answer.all_text
@@ -206,7 +227,7 @@ async def test_text_from_ingram_is_escaped_for_mrkdwn(world: SandboxWorld) -> No
 
 async def test_what_the_user_typed_is_escaped_too(world: SandboxWorld) -> None:
     answer = await ask(world.user(), "po <!channel>")
-    assert "No order found for *&lt;!channel&gt;*" in answer.all_text
+    assert "No order found with PO *&lt;!channel&gt;*" in answer.all_text
     assert "<!channel>" not in answer.all_text
 
 

@@ -65,7 +65,9 @@ async def run_sandbox(host: str, port: int, *, scenario: bool) -> None:
         f"{' (scenario on)' if scenario else ''} - use INGRAM_BASE_URL={running.url}"
         f" INGRAM_SANDBOX=1 INGRAM_CLIENT_ID={SANDBOX_CLIENT_ID}"
         f" INGRAM_CLIENT_SECRET={SANDBOX_CLIENT_SECRET}"
-        f" INGRAM_CUSTOMER_NUMBER={SANDBOX_CUSTOMER} INGRAM_COUNTRY={SANDBOX_COUNTRY}",
+        f" INGRAM_CUSTOMER_NUMBER={SANDBOX_CUSTOMER} INGRAM_COUNTRY={SANDBOX_COUNTRY}"
+        " ORDERBOT_IGNORE_WINDOWS=1 (the sandbox answers at any hour; without it orderbot keeps"
+        " to Ingram's UK hours)",
         flush=True,
     )
     try:

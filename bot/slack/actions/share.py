@@ -21,7 +21,11 @@ async def share(services: Services, user: str, value: str, respond: Respond) -> 
         else:
             return
         message = lookup_message(
-            result.query, result.orders, highlight=result.highlight, share_value=None
+            result.query,
+            result.orders,
+            highlight=result.highlight,
+            share_value=None,
+            by_po=isinstance(parsed, ByPo),
         )
         message.blocks.append(context(f"Shared by <@{user}>"))
         await send(respond, message, response_type="in_channel", replace_original=False)

@@ -65,7 +65,10 @@ async def lookup_po(services: Services, respond: Respond, po: str) -> None:
     await _tell_if_queued(services, respond)
     result = await services.orders.lookup_po(po)
     await send(
-        respond, lookup_message(result.query, result.orders, highlight=None, share_value=f"po {po}")
+        respond,
+        lookup_message(
+            result.query, result.orders, highlight=None, share_value=f"po {po}", by_po=True
+        ),
     )
 
 
