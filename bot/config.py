@@ -90,6 +90,8 @@ class BotSettings:
     rules_path: Path = Path("rules")
     #: True when ORDERBOT_RULES said where the rules are (``rules_path`` is then its value).
     rules_given: bool = False
+    #: Seconds between serve's looks at the rules files for a change (0: only on SIGHUP).
+    rules_check: float = 5.0
     log_format: str = "text"
     log_level: str = "INFO"
     port: int = 3000
@@ -158,6 +160,11 @@ VARIABLES: tuple[Variable, ...] = (
         "ORDERBOT_RULES",
         "rules/",
         "YAML rules file, or folder of *.yaml files; unset: ./rules, and serve stops if none",
+    ),
+    Variable(
+        "ORDERBOT_RULES_CHECK",
+        "5",
+        "seconds between serve's checks of the rules files for a change; 0: only SIGHUP reloads",
     ),
     Variable("ORDERBOT_LOG_FORMAT", "text", "text, or json for JSON lines"),
     Variable("ORDERBOT_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
@@ -330,6 +337,7 @@ def load_bot(env: Mapping[str, str] | None = None) -> BotSettings:
         lookback_days=e.whole("ORDERBOT_LOOKBACK_DAYS", 30, minimum=1),
         rules_path=Path(e.get("ORDERBOT_RULES") or "rules"),
         rules_given=bool(e.get("ORDERBOT_RULES")),
+        rules_check=e.number("ORDERBOT_RULES_CHECK", 5.0, minimum=0),
         log_format=log_format,
         log_level=log_level,
         port=e.whole("ORDERBOT_PORT", 3000, minimum=0),

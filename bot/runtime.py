@@ -1,7 +1,8 @@
 """``orderbot serve``: every part of orderbot in one event loop.
 
-``Orderbot`` loads the rules (refusing to start on invalid ones), opens the database, builds
-the Ingram client, listens (HTTP mode: ``POST /slack/events`` and ``GET /healthz`` on one
+``Orderbot`` loads the rules (refusing to start on invalid ones; later, SIGHUP or a change to
+their files reloads them: ``bot.watch.rules_reload``), opens the database, builds the Ingram
+client, listens (HTTP mode: ``POST /slack/events`` and ``GET /healthz`` on one
 port; Socket Mode: ``/healthz`` on the health port), checks the bot token with Slack, builds
 the use cases and the Slack app, starts the notifier and the poller, and in Socket Mode opens
 the connection to Slack. A token Slack refuses stops start-up at once; Slack out of reach is
@@ -38,7 +39,9 @@ from bot.slack.services import Services
 from bot.store import AsyncStore, last_poll, last_successful_poll, outbox_stats
 from bot.watch.notifier import Notifier
 from bot.watch.poller import Poller
+from bot.watch.rules import RuleSet
 from bot.watch.rules_loading import load_rules
+from bot.watch.rules_reload import RulesInForce
 
 log = logging.getLogger("orderbot")
 
@@ -86,6 +89,8 @@ class Orderbot:
         self.store: AsyncStore | None = None
         self.client: IngramClient | None = None
         self.poller: Poller | None = None
+        #: The rules in force, reloaded on SIGHUP and when their files change.
+        self.rules: RulesInForce | None = None
         self.notifier: Notifier | None = None
         self.socket: SocketModeRunner | None = None
         self.http: HttpServer | None = None
@@ -108,7 +113,12 @@ class Orderbot:
         503 naming slack. ``stop`` may be called at any moment of it (SIGTERM does)."""
         s = self.settings
         # RulesError: refuse to start, naming the problem.
-        rules = load_rules(s.bot.rules_location())
+        self.rules = await RulesInForce.load(
+            s.bot.rules_location(),
+            clock=self.clock,
+            check_interval=s.bot.rules_check,
+            on_reload=self._rules_reloaded,
+        )
         self.started_at = self.clock()
         self.store = await AsyncStore.open(s.bot.db_path)
         self.client = IngramClient(
@@ -139,13 +149,14 @@ class Orderbot:
             self.poller = Poller(
                 self.client,
                 self.store,
-                rules,
+                self.rules.ruleset,
                 interval=s.bot.poll_interval,
                 lookback_days=s.bot.lookback_days,
                 clock=self.clock,
                 on_alerts=self.notifier.wake,
             )
             self.poller.start()
+        self.rules.start()
         if s.slack.app_token is not None:
             self.socket = SocketModeRunner(
                 self.app, s.slack.app_token.reveal(), ping_interval=self._socket_ping_interval
@@ -164,8 +175,20 @@ class Orderbot:
             mode,
             self.http.port,
             s.bot.poll_interval,
-            len(rules),
+            self.rules.count,
         )
+
+    def _rules_reloaded(self, ruleset: RuleSet) -> None:
+        """New rules are in force: the poller takes them from its next poll."""
+        if self.poller is not None:
+            self.poller.rules = ruleset
+
+    def _sighup(self) -> None:
+        if self.rules is None:
+            log.info("SIGHUP before the rules were loaded: nothing to reload yet")
+            return
+        log.info("SIGHUP: reloading the rules from %s", self.rules.source)
+        self.rules.request_reload()
 
     async def _slack_request(self, request: web.Request) -> web.StreamResponse:
         """``POST /slack/events``: the endpoint once Slack accepted the bot token; 503 before
@@ -182,6 +205,7 @@ class Orderbot:
             ("requests", self.endpoint.drain if self.endpoint else None),
             ("answers", self.services.drain if self.services else None),
             ("poller", self.poller.stop if self.poller else None),
+            ("rules", self.rules.stop if self.rules else None),
             ("notifier", self.notifier.stop if self.notifier else None),
             ("ingram", self.client.aclose if self.client else None),
             ("store", self.store.close if self.store else None),
@@ -197,13 +221,16 @@ class Orderbot:
             log.info("orderbot stopped")
 
     async def run_until_signalled(self) -> None:
-        """Start, serve until SIGTERM or SIGINT, then stop. A signal during start-up (Slack
-        out of reach, a slow database) stops it there: nothing waits for start to finish."""
+        """Start, serve until SIGTERM or SIGINT (SIGHUP reloads the rules), then stop. A signal
+        during start-up (Slack out of reach, a slow database) stops it there: nothing waits
+        for start to finish."""
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stopping.set)
+        with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+            loop.add_signal_handler(signal.SIGHUP, self._sighup)
         starting = asyncio.create_task(self.start(), name="orderbot-start")
         signalled = asyncio.create_task(stopping.wait(), name="orderbot-signal")
         try:

@@ -117,6 +117,7 @@ class Poller:
     ) -> None:
         self.client = client
         self.store = store
+        #: The rules each poll uses (read when it starts; ``serve`` replaces them on a reload).
         self.rules = rules
         self.interval = interval
         self.lookback = timedelta(days=lookback_days)
@@ -221,6 +222,7 @@ class Poller:
         began = time.perf_counter()
         calls_before = self.client.stats.calls
         window_start = started_at - self.lookback
+        rules = self.rules  # rules reloaded while this poll runs apply from the next one
 
         # The snapshot is read on the store's thread while the pages are fetched.
         snapshot_task = asyncio.ensure_future(self.store.run(load_snapshot))
@@ -243,7 +245,7 @@ class Poller:
         # A baseline is the first successful poll of an empty database: it records, it posts
         # nothing. (A first poll that found no orders does not make the next one a baseline.)
         baseline = not previous and not had_success
-        derived = await asyncio.to_thread(self._derive, previous, fetched, baseline)
+        derived = await asyncio.to_thread(self._derive, previous, fetched, baseline, rules)
         finished_at = self.clock()
         calls = self.client.stats.calls - calls_before
         poll_id = await self.store.run(
@@ -318,7 +320,11 @@ class Poller:
         return _Fetched(rows, len(numbers), link_only)
 
     def _derive(
-        self, previous: Mapping[str, SuborderState], fetched: _Fetched, baseline: bool
+        self,
+        previous: Mapping[str, SuborderState],
+        fetched: _Fetched,
+        baseline: bool,
+        rules: RuleSet,
     ) -> _Derived:
         """Events and alerts (runs in a worker thread: pure computation)."""
         current = list(fetched.rows.values())
@@ -329,7 +335,7 @@ class Poller:
             customernumber=self.client.customer_number,
             country=self.client.country,
         )
-        alerts = build_alerts(events, self.rules) if events else []
+        alerts = build_alerts(events, rules) if events else []
         return _Derived(current, events, alerts)
 
     async def _failed(
