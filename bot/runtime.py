@@ -141,7 +141,9 @@ class Orderbot:
         orders = OrderService(
             self.client, self.store, delete_allowed=s.bot.delete_allowed, clock=self.clock
         )
-        self.services = Services(orders, self.store, self.clock, s.bot.poll_interval)
+        self.services = Services(
+            orders, self.store, self.clock, s.bot.poll_interval, rules=self.rules
+        )
         self.app = build_app(s.slack, self.services, dict(identity.data))
         self.notifier = Notifier(self.store, slack, clock=self.clock)
         self.notifier.start()

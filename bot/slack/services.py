@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from bot.clock import Clock, utc_now
 from bot.orders import OrderService
@@ -26,6 +27,33 @@ ACKS_FIRST_QUIET = 0.02
 ACKS_FIRST_MAX_WAIT = 0.25
 
 
+class RulesRefusal(Protocol):
+    """Rules that were refused: when, and every problem, one line each."""
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def problems(self) -> Sequence[str]: ...
+
+
+class RulesView(Protocol):
+    """What ``/order status`` shows of the rules in force (``bot.watch.rules_reload``'s
+    ``RulesInForce`` is one): how many, from where, loaded when, and a refusal in force."""
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def loaded_at(self) -> datetime: ...
+
+    @property
+    def refusal(self) -> RulesRefusal | None: ...
+
+
 @dataclass
 class Services:
     """The use cases and state the listeners work with; built once by the runtime."""
@@ -38,6 +66,8 @@ class Services:
     answers: Background = field(default_factory=lambda: Background("answers"))
     #: ``time.monotonic()`` when the last request from Slack came in.
     last_request: float = 0.0
+    #: The rules in force, for ``/order status`` (None where no watcher runs).
+    rules: RulesView | None = None
 
     def saw_request(self) -> None:
         """Note a request from Slack (a Bolt middleware calls this for every one)."""

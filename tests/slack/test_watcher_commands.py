@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest_asyncio
 
 from bot.clock import ManualClock
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
+from bot.shipped import example_rules
+from bot.slack.mrkdwn import escape
 from bot.store import outbox_stats
+from bot.watch.rules_loading import check_rules
 from tests.slack.helpers import ask
 
 
@@ -90,3 +94,38 @@ async def test_a_failed_poll_is_reported_with_its_reason(watched) -> None:
     status = (await ask(world.user(), "status")).all_text
     assert ":x: failed:" in status and "503" in status
     assert "*Last successful poll*" in status
+
+
+async def test_status_shows_the_rules_in_force_and_a_refusal_until_a_good_load(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    good = example_rules()["credit-holds.yaml"]
+    (folder / "credit-holds.yaml").write_text(good, encoding="utf-8")
+    clock = ManualClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    async with SandboxWorld(
+        retry=FAST_RETRY, clock=clock, poll_interval=3600, rules=folder
+    ) as world:
+        status = (await ask(world.user(), "status")).all_text
+        assert (
+            f"*Rules* 1 rule from `{folder}/`, loaded 2026-11-23 10:00:00 UTC (0 s ago)" in status
+        )
+        assert "refused" not in status
+
+        clock.advance(minutes=5)
+        broken = good.replace("C3, C4", "C9, C4").replace("name: credit-holds", "name: <!here>")
+        (folder / "credit-holds.yaml").write_text(broken, encoding="utf-8")
+        assert not await world.bot.rules.reload()
+        clock.advance(minutes=2)
+        status = (await ask(world.user(), "status")).all_text
+        assert "*Rules* 1 rule from" in status and "(7 min ago)" in status  # the good ones stay
+        assert ":x: *Rules refused* 2026-11-23 10:05:00 UTC (2 min ago): 1 problem" in status
+        (problem,) = check_rules(folder)
+        assert f"• {escape(problem)}" in status
+        assert "<!here>" not in status  # a rule's name is text from the file: escaped
+
+        (folder / "credit-holds.yaml").write_text(good, encoding="utf-8")
+        assert await world.bot.rules.reload()
+        status = (await ask(world.user(), "status")).all_text
+        assert "loaded 2026-11-23 10:07:00 UTC (0 s ago)" in status and "refused" not in status

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.ingram.codes import DELETED_HOLD, hold_description
 from bot.slack.blocks import Message, context, header, pack, plural, section
 from bot.slack.mrkdwn import escape
-from bot.slack.services import Services
+from bot.slack.services import RulesView, Services
 from bot.store import current_holds, dead_letters, last_poll, last_successful_poll, outbox_stats
 
 
@@ -82,6 +82,36 @@ async def holds(services: Services, code: str | None) -> Message:
     return Message(f"{len(rows)} shipment(s) on hold", blocks)
 
 
+#: At most this many problems of a refused rules version are listed in ``/order status``.
+MAX_REFUSAL_LINES = 5
+
+
+def rules_lines(rules: RulesView | None, now: datetime) -> list[str]:
+    """The rules in force (how many, from where, loaded when) and a refusal still in force."""
+    if rules is None:
+        return []
+    lines = [
+        f"*Rules* {plural(rules.count, 'rule')} from `{escape(rules.source)}`, loaded"
+        f" {_at(rules.loaded_at)} ({age(now - rules.loaded_at)} ago)"
+    ]
+    refusal = rules.refusal
+    if refusal is None:
+        return lines
+    problems = list(refusal.problems)
+    lines.append(
+        f":x: *Rules refused* {_at(refusal.at)} ({age(now - refusal.at)} ago):"
+        f" {plural(len(problems), 'problem')}; the rules above stay in force until a good"
+        " version loads"
+    )
+    lines += [f"• {escape(problem)}" for problem in problems[:MAX_REFUSAL_LINES]]
+    if len(problems) > MAX_REFUSAL_LINES:
+        lines.append(
+            f"…and {len(problems) - MAX_REFUSAL_LINES} more:"
+            f" `orderbot rules check {escape(rules.source)}` lists them all"
+        )
+    return lines
+
+
 async def status(services: Services) -> Message:
     """When the watcher last polled, what it cost, and how delivery is doing."""
     now = services.clock()
@@ -112,6 +142,7 @@ async def status(services: Services) -> Message:
         lines.append(f"*Polling* every {age(timedelta(seconds=services.poll_interval))}")
     else:
         lines.append("*Polling* is off (ORDERBOT_POLL_INTERVAL=0)")
+    lines += rules_lines(services.rules, now)
     backlog = f"*Outbox* {stats.pending} alert{'s' if stats.pending != 1 else ''} waiting"
     if stats.oldest_pending_at is not None:
         backlog += f", the oldest for {age(now - stats.oldest_pending_at)}"
