@@ -13,6 +13,8 @@ INGRAM = {
     "INGRAM_COUNTRY": "uk",
 }
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "shh"}
+#: What serve needs and has no default for, in the order the problems are reported.
+SERVE_NEEDS = [*INGRAM, *SLACK]
 
 
 def test_ingram_defaults() -> None:
@@ -121,13 +123,5 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings(env)
     named = [problem.split()[0].split("=")[0] for problem in raised.value.problems]
-    assert named == [
-        "INGRAM_CLIENT_ID",
-        "INGRAM_CLIENT_SECRET",
-        "INGRAM_CUSTOMER_NUMBER",
-        "INGRAM_COUNTRY",
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "ORDERBOT_PORT",
-    ]
+    assert named == [*SERVE_NEEDS, "ORDERBOT_PORT"]
     assert str(raised.value) == "\n".join(raised.value.problems)

@@ -22,6 +22,7 @@ from bot.sandbox.ingram import (
     start_sandbox,
 )
 from bot.store import audit_log, open_db
+from tests.test_config import SERVE_NEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,12 +150,7 @@ async def test_serve_names_every_missing_variable_in_one_run(tmp_path: Path) -> 
     assert run.status == 2
     lines = run.err.strip().splitlines()
     assert [line.split()[1].split("=")[0] for line in lines] == [
-        "INGRAM_CLIENT_ID",
-        "INGRAM_CLIENT_SECRET",
-        "INGRAM_CUSTOMER_NUMBER",
-        "INGRAM_COUNTRY",
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
+        *SERVE_NEEDS,
         "ORDERBOT_LOG_FORMAT",
     ]
     assert all(line.startswith("orderbot: ") for line in lines)
