@@ -12,6 +12,15 @@ from typing import Any
 log = logging.getLogger("orderbot")
 
 
+async def cancel(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a task (None: nothing to do) and wait until it has ended."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 class Background:
     """A set of background tasks, ``what`` they are for, and a graceful ``drain``."""
 

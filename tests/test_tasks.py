@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.tasks import Background
+from bot.tasks import Background, cancel
 
 
 async def test_drain_lets_quick_work_finish_and_cancels_the_rest(
@@ -31,3 +31,10 @@ async def test_drain_lets_quick_work_finish_and_cancels_the_rest(
 
 async def test_draining_nothing_returns_at_once() -> None:
     await asyncio.wait_for(Background("nothing").drain(), 0.1)
+
+
+async def test_cancel_ends_a_task_and_waits_for_it() -> None:
+    await cancel(None)
+    task = asyncio.create_task(asyncio.sleep(60))
+    await cancel(task)
+    assert task.cancelled()

@@ -46,6 +46,7 @@ from bot.store import (
     record_failed_poll,
     save_poll,
 )
+from bot.tasks import cancel
 from bot.watch.alerts import NewAlert, build_alerts
 from bot.watch.changes import Event, diff, rows_from_orders
 from bot.watch.rules import RuleSet
@@ -152,11 +153,7 @@ class Poller:
         """End the background task. A poll in flight is abandoned: its one write transaction
         either happened in full or not at all, and the next poll reads everything again."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

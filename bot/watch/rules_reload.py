@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.clock import Clock, utc_now
+from bot.tasks import cancel
 from bot.watch.rules import RuleSet
 from bot.watch.rules_loading import RulesError, load_rules
 
@@ -172,11 +173,7 @@ class RulesInForce:
     async def stop(self) -> None:
         """Stop watching."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)
 
     async def _watch(self) -> None:
         timeout = self.check_interval if self.check_interval > 0 else None
