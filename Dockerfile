@@ -16,11 +16,11 @@ RUN groupadd --system --gid 10001 orderbot \
     && chown 10001:10001 /data
 COPY --from=build /install /usr/local
 WORKDIR /app
-# The shipped example rules; mount your own over /app/rules (or set ORDERBOT_RULES).
-COPY rules ./rules
+# No rules are baked in: serve reads ./rules (/app/rules), so mount yours there; without them it
+# stops with a message instead of posting to the examples' channels. The demo uses the example
+# rules shipped inside the package (`orderbot rules init` writes a copy to start from).
 ENV PYTHONUNBUFFERED=1 \
     ORDERBOT_DB=/data/orderbot.db \
-    ORDERBOT_RULES=/app/rules \
     ORDERBOT_PORT=3000 \
     ORDERBOT_HEALTH_PORT=8081
 VOLUME ["/data"]

@@ -68,3 +68,13 @@ def test_the_docker_build_has_what_the_package_ships() -> None:
     assert {"pyproject.toml", "setup.py", "MANIFEST.in", "manifest.yaml", "rules", "bot"} <= copied
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert not copied & set(ignored)
+
+
+def test_the_image_bakes_no_rules_for_serve() -> None:
+    """A container started without the operator's rules must stop, not post to the examples'
+    channels: the image neither copies rules/ into /app nor points ORDERBOT_RULES anywhere."""
+    text = (ROOT / "Dockerfile").read_text()
+    final_stage = text.split("\nFROM ")[-1]
+    assert not re.search(r"^COPY (?!--from).*\brules\b", final_stage, re.M)
+    assert "ORDERBOT_RULES" not in re.sub(r"#.*", "", final_stage)
+    assert re.search(r"^WORKDIR /app$", final_stage, re.M), "serve reads ./rules = /app/rules"
