@@ -45,7 +45,7 @@ async def overhead(url: str, calls: int, rounds: int) -> tuple[float, float]:
             )
         ).json()["access_token"]
         params = {
-            "customernumber": SANDBOX_CUSTOMER,
+            "customerNumber": SANDBOX_CUSTOMER,
             "isocountrycode": SANDBOX_COUNTRY,
             "ordernumber": "20-RD12H",
             "pagesize": "25",

@@ -35,6 +35,21 @@ log = logging.getLogger("orderbot.ingram")
 #: Looks an order up by its number (``IngramClient.find_order``).
 FindOrder = Callable[[str], Awaitable[Order | None]]
 
+#: The delete spec lists ``Content-Type: application/json`` among the request's headers.
+DELETE_HEADERS = {"Content-Type": "application/json"}
+
+
+def delete_params(session: ApiSession, day: date) -> dict[str, str]:
+    """The DELETE's query string, with the names as Ingram matches them (exactly): its
+    sample request, its OpenAPI document and its SDK all write ``customerNumber``,
+    ``isoCountryCode`` and ``entryDate`` (``../shared/specs/ingram-v5-evidence.md``), where
+    the spec's parameter table writes them in lower case."""
+    return {
+        "customerNumber": session.settings.customer_number,
+        "isoCountryCode": session.settings.country,
+        "entryDate": day.isoformat(),
+    }
+
 
 async def safe_delete(
     session: ApiSession, find_order: FindOrder, ordernumber: str, entrydate: str | date
@@ -54,18 +69,19 @@ async def safe_delete(
     except ValueError as exc:
         raise InvalidArgumentError(str(exc)) from None
     number = ref.ordernumber
-    params = {
-        "customernumber": session.settings.customer_number,
-        "isocountrycode": session.settings.country,
-        "entrydate": day.isoformat(),
-    }
+    params = delete_params(session, day)
     url = f"{session.settings.api_root}/orders/{quote(number, safe='')}"
     retried = still_there = False
     for _ in range(session.retry.attempts):
         try:
             retries_before = session.stats.retries
             response = await session.call(
-                "DELETE", url, params, priority=Priority.INTERACTIVE, resend_if_unsure=False
+                "DELETE",
+                url,
+                params,
+                priority=Priority.INTERACTIVE,
+                resend_if_unsure=False,
+                headers=DELETE_HEADERS,
             )
             retried = retried or session.stats.retries > retries_before
         except MaybeSent as lost:

@@ -23,13 +23,19 @@ MAX_PAGE_SIZE = 100
 def search_params(
     settings: IngramSettings, query: SearchQuery, page_size: int, page_number: int
 ) -> dict[str, str]:
-    """The query string of one search page for the account in ``settings``."""
+    """The query string of one search page for the account in ``settings``.
+
+    Ingram matches parameter names exactly. The spec's parameter table writes them all in
+    lower case, but its sample requests, Ingram's OpenAPI document for v5 and its generated
+    SDK all send ``customerNumber`` (camelCase) and ``isocountrycode`` (lower case) here, and
+    the rest in lower case (``../shared/specs/ingram-v5-evidence.md``).
+    """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidArgumentError(f"page size must be 1 to {MAX_PAGE_SIZE}, not {page_size}")
     if page_number < 1:
         raise InvalidArgumentError(f"page number must be 1 or more, not {page_number}")
     return {
-        "customernumber": settings.customer_number,
+        "customerNumber": settings.customer_number,
         "isocountrycode": settings.country,
         **query.to_params(),
         "pagesize": str(page_size),

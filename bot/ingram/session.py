@@ -229,13 +229,15 @@ class ApiSession:
         *,
         priority: Priority,
         resend_if_unsure: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one API call through the window check, rate budget and token cache.
 
         Retries: a 401 once with a new token; a 429 after the server's reset; 5xx answers,
         timeouts and connection errors with backoff, ``retry.attempts`` tries in all. With
         ``resend_if_unsure=False`` a call whose answer was lost raises ``MaybeSent``
-        instead of being sent again. Returns the 200 response; raises a typed error.
+        instead of being sent again. ``headers`` are sent besides the bearer token. Returns
+        the 200 response; raises a typed error.
         """
         attempt = 0
         refreshed = False
@@ -250,7 +252,10 @@ class ApiSession:
                 self.stats.calls += 1
                 async with self._slots:
                     response = await self._http.request(
-                        method, url, params=params, headers={"Authorization": f"Bearer {token}"}
+                        method,
+                        url,
+                        params=params,
+                        headers={**(headers or {}), "Authorization": f"Bearer {token}"},
                     )
             except httpx.TransportError as exc:
                 detail = _describe(exc)

@@ -165,9 +165,19 @@ async def test_delete_a_valid_sales_order(client: IngramClient, sandbox: Running
     assert result.outcome is DeleteOutcome.DELETED and result.ok
     assert "Deleted Successfully" in result.message
     (request,) = [r for r in sandbox.state.requests if r.method == "DELETE"]
-    assert request.query["customernumber"] == "20-123456"
-    assert request.query["isocountrycode"] == "UK"
-    assert request.query["entrydate"] == day.isoformat()
+    # Ingram's spelling, exactly (ingram-v5-evidence.md), and the spec's Content-Type.
+    assert request.query == {
+        "customerNumber": "20-123456",
+        "isoCountryCode": "UK",
+        "entryDate": day.isoformat(),
+    }
+    assert request.content_type == "application/json"
+    searches = [r for r in sandbox.state.requests if r.method == "GET"]
+    assert searches and all(
+        set(r.query) >= {"customerNumber", "isocountrycode", "pagesize", "pagenumber"}
+        and "customernumber" not in r.query
+        for r in searches
+    )
     after = await client.find_order("20-11852")
     assert all(s.statuscode == "V" for s in after.suborders)
 

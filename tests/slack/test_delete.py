@@ -115,9 +115,9 @@ async def test_the_press_sends_one_delete_with_the_lookups_entry_date(world: San
     entered = world.state.order("20-11852").entrytimestamp
     assert sent.path.endswith("/orders/20-11852")
     assert sent.query == {
-        "customernumber": SANDBOX_CUSTOMER,
-        "isocountrycode": SANDBOX_COUNTRY,
-        "entrydate": entered.date().isoformat(),
+        "customerNumber": SANDBOX_CUSTOMER,
+        "isoCountryCode": SANDBOX_COUNTRY,
+        "entryDate": entered.date().isoformat(),
     }
     assert all(s.statuscode == "V" for s in world.state.order("20-11852").suborders)
 

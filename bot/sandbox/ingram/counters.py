@@ -7,12 +7,14 @@ from typing import NamedTuple
 
 
 class RecordedRequest(NamedTuple):
-    """A request the sandbox answered (status 0: the connection was dropped)."""
+    """A request the sandbox answered (status 0: the connection was dropped), with the
+    query string as sent (names in their case) and the ``Content-Type`` header ("": none)."""
 
     method: str
     path: str
     query: dict[str, str]
     status: int
+    content_type: str = ""
 
 
 @dataclass

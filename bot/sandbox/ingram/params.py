@@ -1,5 +1,18 @@
 """Reading the Ingram sandbox's requests: query parameters, as the API checks them.
 
+Parameter names are matched exactly, as Ingram's gateway matches them, and a name the API
+does not know is ignored, as a real server ignores it: so a misspelt ``customernumber`` is no
+customer number at all, and the request gets the 400 a missing one gets. The names are the
+ones Ingram publishes in its sample requests, its OpenAPI document for v5 and the SDK
+generated from it (``../shared/specs/ingram-v5-evidence.md``), where the specs' parameter
+tables write them all in lower case:
+
+* search: ``customerNumber``, ``isocountrycode``, ``ordernumber``, ``customerordernumber``,
+  ``orderstatus``, ``startcreatetimestamp``, ``endcreatetimestamp``, ``pagesize``,
+  ``pagenumber``;
+* delete: ``customerNumber``, ``isoCountryCode``, ``entryDate`` (and the order number in the
+  path).
+
 A request the API would refuse raises ``BadRequest`` with a message saying what is wrong,
 which the routes answer with a 400.
 """
@@ -39,12 +52,35 @@ class SearchRequest:
     pagenumber: int = 1
 
 
-def lower_query(request: web.Request) -> dict[str, str]:
-    """Query parameters with case-insensitive names (the first of duplicates wins)."""
+SEARCH_PARAMETERS = (
+    "customerNumber",
+    "isocountrycode",
+    "ordernumber",
+    "customerordernumber",
+    "orderstatus",
+    "startcreatetimestamp",
+    "endcreatetimestamp",
+    "pagesize",
+    "pagenumber",
+)
+DELETE_PARAMETERS = ("customerNumber", "isoCountryCode", "entryDate")
+
+
+def query_params(request: web.Request, known: tuple[str, ...]) -> dict[str, str]:
+    """The query parameters named exactly as in ``known`` (the first of duplicates wins);
+    every other name is ignored."""
     params: dict[str, str] = {}
     for key, value in request.query.items():
-        params.setdefault(key.lower(), value.strip())
+        if key in known:
+            params.setdefault(key, value.strip())
     return params
+
+
+def _required(params: dict[str, str], name: str, what: str) -> str:
+    value = params.get(name, "")
+    if not value:
+        raise BadRequest(f"{what} required ({name})")
+    return value
 
 
 def _positive_int(params: dict[str, str], name: str, default: int, top: int | None) -> int:
@@ -75,13 +111,10 @@ def _timestamp(params: dict[str, str], name: str) -> datetime | None:
 
 
 def parse_search(params: dict[str, str]) -> SearchRequest:
-    """Validate the query of a search (names already lower-cased); raises ``BadRequest``."""
-    customer = params.get("customernumber", "")
-    country = params.get("isocountrycode", "")
-    if not customer:
-        raise BadRequest("customernumber is required")
-    if not country:
-        raise BadRequest("isocountrycode is required")
+    """Validate the query of a search (``query_params`` with ``SEARCH_PARAMETERS``);
+    raises ``BadRequest``."""
+    customer = _required(params, "customerNumber", "customer number")
+    country = _required(params, "isocountrycode", "country code")
     status = params.get("orderstatus")
     if status is not None:
         status = status.upper()
@@ -103,15 +136,15 @@ def parse_search(params: dict[str, str]) -> SearchRequest:
 
 
 def parse_delete(params: dict[str, str]) -> tuple[str, str, date]:
-    """(customer, country, entry date) of a delete; raises ``BadRequest``."""
-    for name in ("customernumber", "isocountrycode", "entrydate"):
-        if not params.get(name):
-            raise BadRequest(f"{name} is required")
-    raw = params["entrydate"]
+    """(customer, country, entry date) of a delete (``query_params`` with
+    ``DELETE_PARAMETERS``); raises ``BadRequest``."""
+    customer = _required(params, "customerNumber", "customer number")
+    country = _required(params, "isoCountryCode", "country code")
+    raw = _required(params, "entryDate", "entry date")
     if not _ENTRY_DATE.fullmatch(raw):
-        raise BadRequest(f"entrydate {raw!r} is not in the format YYYY-MM-DD")
+        raise BadRequest(f"entryDate {raw!r} is not in the format YYYY-MM-DD")
     try:
         entry = date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"entrydate {raw!r} is not a real date (YYYY-MM-DD)") from None
-    return params["customernumber"], params["isocountrycode"], entry
+        raise BadRequest(f"entryDate {raw!r} is not a real date (YYYY-MM-DD)") from None
+    return customer, country, entry

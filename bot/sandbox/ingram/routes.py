@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -32,14 +33,21 @@ from bot.sandbox.ingram.bodies import (
 from bot.sandbox.ingram.control import CONTROL_PREFIX, control
 from bot.sandbox.ingram.counters import RecordedRequest
 from bot.sandbox.ingram.faults import Dropped, answer, drop_connection
-from bot.sandbox.ingram.params import BadRequest, lower_query, parse_delete, parse_search
+from bot.sandbox.ingram.params import (
+    DELETE_PARAMETERS,
+    SEARCH_PARAMETERS,
+    BadRequest,
+    parse_delete,
+    parse_search,
+    query_params,
+)
 from bot.sandbox.ingram.state import SandboxState
 
 TOKEN_PATH = "/oauth/oauth30/token"  # noqa: S105 - a URL path, not a secret
 API_PREFIXES = ("/resellers/v5/", "/sandbox/resellers/v5/")
 
 
-def _route(method: str, path: str, params: dict[str, str]) -> tuple[str, str | None] | None:
+def _route(method: str, path: str, params: Mapping[str, str]) -> tuple[str, str | None] | None:
     """("search", None) or ("delete", ordernumber) for an API route, else None."""
     for prefix in API_PREFIXES:
         if not path.startswith(prefix):
@@ -54,6 +62,24 @@ def _route(method: str, path: str, params: dict[str, str]) -> tuple[str, str | N
                 return "delete", rest[7:]
         return None
     return None
+
+
+def _recorded(request: web.Request, status: int) -> RecordedRequest:
+    return RecordedRequest(
+        request.method.upper(),
+        request.path,
+        dict(request.query),
+        status,
+        request.headers.get("Content-Type", ""),
+    )
+
+
+def _json_content_type(request: web.Request) -> None:
+    """The delete spec lists ``Content-Type: application/json`` among the DELETE's required
+    headers (with ``Accept`` and ``Authorization``); a DELETE without it is refused."""
+    sent = request.headers.get("Content-Type")
+    if sent is None or request.content_type != "application/json":
+        raise BadRequest(f"Content-Type must be application/json, not {sent or 'missing'}")
 
 
 class SandboxApp:
@@ -71,12 +97,11 @@ class SandboxApp:
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
             return await control(state, request)
         method = request.method.upper()
-        params = lower_query(request)
         try:
             if path.rstrip("/") == TOKEN_PATH:
                 response = await self.token(request, method, path)
             else:
-                route = _route(method, path, params)
+                route = _route(method, path, request.query)
                 if route is None:
                     response = json_response(
                         fault_body(
@@ -86,13 +111,11 @@ class SandboxApp:
                         404,
                     )
                 else:
-                    response = await self.api(request, method, path, params, *route)
+                    response = await self.api(request, method, path, *route)
         except Dropped:
-            state.counters.requests.append(RecordedRequest(method, path, dict(request.query), 0))
+            state.counters.requests.append(_recorded(request, 0))
             return drop_connection(request)
-        state.counters.requests.append(
-            RecordedRequest(method, path, dict(request.query), response.status)
-        )
+        state.counters.requests.append(_recorded(request, response.status))
         return response
 
     # --- token ----------------------------------------------------------------------------
@@ -105,12 +128,14 @@ class SandboxApp:
                 {"error": "invalid_request", "error_description": "use POST for the token"}, 405
             )
         fault = state.faults.take(method, path, api=False)
+        # OAuth 2.0's parameter names are case-sensitive (RFC 6749, 3.1): grant_type,
+        # client_id and client_secret exactly; any other spelling is an unknown name.
         form: dict[str, str] = {}
         if request.can_read_body:
             posted = await request.post()
-            form = {k.lower(): str(v).strip() for k, v in posted.items()}
+            form = {k: str(v).strip() for k, v in posted.items()}
         for key, value in request.query.items():
-            form.setdefault(key.lower(), value.strip())
+            form.setdefault(key, value.strip())
 
         async def perform() -> web.Response:
             return self._token_answer(request, form)
@@ -160,11 +185,11 @@ class SandboxApp:
         request: web.Request,
         method: str,
         path: str,
-        params: dict[str, str],
         kind: str,
         ordernumber: str | None,
     ) -> web.Response:
         state = self.state
+        params = query_params(request, SEARCH_PARAMETERS if kind == "search" else DELETE_PARAMETERS)
         if kind == "search":
             state.counters.search_calls += 1
         else:
@@ -188,6 +213,7 @@ class SandboxApp:
                     req = parse_search(params)
                     body = search_body(req, state.search(req), state.next_style())
                 else:
+                    _json_content_type(request)
                     customer, country, entry = parse_delete(params)
                     preamble, message = state.delete(ordernumber or "", customer, country, entry)
                     body = delete_body(preamble, message)

@@ -20,7 +20,11 @@ START = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
 TOKEN_PATH = "/oauth/oauth30/token"
 SEARCH = "/resellers/v5/orders/search"
 ORDERS = "/resellers/v5/orders"
-CUSTOMER = {"customernumber": SANDBOX_CUSTOMER, "isocountrycode": SANDBOX_COUNTRY}
+#: The account's parameters as Ingram spells them: the search and the delete differ.
+CUSTOMER = {"customerNumber": SANDBOX_CUSTOMER, "isocountrycode": SANDBOX_COUNTRY}
+DELETE_CUSTOMER = {"customerNumber": SANDBOX_CUSTOMER, "isoCountryCode": SANDBOX_COUNTRY}
+#: What the delete spec asks for besides the token.
+DELETE_HEADERS = {"Content-Type": "application/json"}
 GOOD_FORM = {
     "grant_type": "client_credentials",
     "client_id": SANDBOX_CLIENT_ID,
@@ -54,7 +58,9 @@ class Api:
 
     async def delete(self, number: str, prefix: str = "", **params: Any) -> httpx.Response:
         return await self.http.delete(
-            f"{prefix}{ORDERS}/{number}", params={**CUSTOMER, **params}, headers=self.headers
+            f"{prefix}{ORDERS}/{number}",
+            params={**DELETE_CUSTOMER, **params},
+            headers={**self.headers, **DELETE_HEADERS},
         )
 
     async def find(self, number: str) -> dict[str, Any]:

@@ -21,7 +21,16 @@ from bot.sandbox.ingram import (
     run_sandbox,
     start_sandbox,
 )
-from tests.sandbox.ingram.helpers import CUSTOMER, GOOD_FORM, SEARCH, START, TOKEN_PATH, get_token
+from tests.sandbox.ingram.helpers import (
+    CUSTOMER,
+    DELETE_CUSTOMER,
+    DELETE_HEADERS,
+    GOOD_FORM,
+    SEARCH,
+    START,
+    TOKEN_PATH,
+    get_token,
+)
 
 
 @pytest_asyncio.fixture
@@ -69,7 +78,9 @@ async def test_faults_by_json(running: RunningSandbox, http: httpx.AsyncClient):
     assert (await search(http, ordernumber="20-RD12H")).status_code == 503
     entry = running.state.order("20-11852").entrytimestamp.date().isoformat()
     deleted = await http.delete(
-        "/resellers/v5/orders/20-11852", params={**CUSTOMER, "entrydate": entry}
+        "/resellers/v5/orders/20-11852",
+        params={**DELETE_CUSTOMER, "entryDate": entry},
+        headers=DELETE_HEADERS,
     )
     message = deleted.json()["serviceresponse"]["responsepreamble"]["responsemessage"]
     assert message == "Technical error occurred ,please contact support team"

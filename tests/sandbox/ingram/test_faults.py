@@ -21,7 +21,15 @@ from bot.sandbox.ingram import (
     SandboxState,
     start_sandbox,
 )
-from tests.sandbox.ingram.helpers import CUSTOMER, GOOD_FORM, SEARCH, START, TOKEN_PATH
+from tests.sandbox.ingram.helpers import (
+    CUSTOMER,
+    DELETE_CUSTOMER,
+    DELETE_HEADERS,
+    GOOD_FORM,
+    SEARCH,
+    START,
+    TOKEN_PATH,
+)
 
 START_MS = int(START.timestamp() * 1000)
 
@@ -48,8 +56,8 @@ class Harness:
         entry = order.entrytimestamp.date().isoformat() if order else "2026-03-01"
         return await self.http.delete(
             f"/resellers/v5/orders/{number}",
-            params={**CUSTOMER, "entrydate": entry},
-            headers=self.headers,
+            params={**DELETE_CUSTOMER, "entryDate": entry},
+            headers={**self.headers, **DELETE_HEADERS},
         )
 
 

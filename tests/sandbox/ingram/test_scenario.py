@@ -84,7 +84,7 @@ async def http(state: SandboxState) -> AsyncIterator[httpx.AsyncClient]:
 
 async def suborder(http: httpx.AsyncClient, number: str) -> tuple[str, str, str, str]:
     order = number.rsplit("-", 1)[0]
-    params = {"customernumber": "20-123456", "isocountrycode": "UK", "ordernumber": order}
+    params = {"customerNumber": "20-123456", "isocountrycode": "UK", "ordernumber": order}
     page = parse_search_response(
         (await http.get("/resellers/v5/orders/search", params=params)).json()
     )
@@ -114,7 +114,8 @@ async def test_deleted_orders_stay_deleted(
     http: httpx.AsyncClient, clock: ManualClock, state: SandboxState
 ):
     entry = state.order("20-SH001").entrytimestamp.date().isoformat()
-    params = {"customernumber": "20-123456", "isocountrycode": "UK", "entrydate": entry}
-    await http.delete("/resellers/v5/orders/20-SH001", params=params)
+    params = {"customerNumber": "20-123456", "isoCountryCode": "UK", "entryDate": entry}
+    headers = {"Content-Type": "application/json"}
+    await http.delete("/resellers/v5/orders/20-SH001", params=params, headers=headers)
     clock.advance(80)
     assert (await suborder(http, "20-SH001-11"))[0::2] == ("V", "VO")

@@ -135,7 +135,7 @@ async def test_spec_query_by_invalid_search_criteria(api: Api):
     for response in (unknown_number, unknown_po):
         page = parse_search_response(response.content)
         assert page.orders == () and page.ordersfound == 0
-    other = await api.search(customernumber="20-999999")
+    other = await api.search(customerNumber="20-999999")
     assert preamble(other)["returnmessage"] == "No Data Found for given Search Criteria."
     assert (await api.search(orderstatus="X")).status_code == 400
     assert (await api.search(startcreatetimestamp="yesterday")).status_code == 400
@@ -171,7 +171,7 @@ async def test_spec_query_with_multiple_sales_orders(api: Api):
         ({"pagenumber": 0}, 400),
         ({"pagenumber": "1.5"}, 400),
         ({"pagesize": 100}, 200),
-        ({"customernumber": ""}, 400),
+        ({"customerNumber": ""}, 400),
         ({"isocountrycode": ""}, 400),
     ],
 )
@@ -182,6 +182,33 @@ async def test_search_parameter_validation(api: Api, params: dict[str, Any], sta
     if status == 400:
         assert preamble(response)["requeststatus"] == "FAILED"
         assert preamble(response)["returnmessage"]
+
+
+@pytest.mark.parametrize(
+    ("customer", "country", "missing"),
+    [
+        ("customernumber", "isocountrycode", "customer number required (customerNumber)"),
+        ("CustomerNumber", "isocountrycode", "customer number required (customerNumber)"),
+        ("customerNumber", "isoCountryCode", "country code required (isocountrycode)"),
+    ],
+)
+async def test_search_parameter_names_are_matched_exactly(
+    api: Api, customer: str, country: str, missing: str
+):
+    """Ingram's own samples, OpenAPI document and SDK spell them customerNumber and
+    isocountrycode; any other spelling is a name the API does not know, so it is ignored."""
+    params = {customer: SANDBOX_CUSTOMER, country: "UK", "ordernumber": "20-RD12H"}
+    response = await api.http.get(SEARCH, params=params, headers=api.headers)
+    assert response.status_code == 400
+    assert preamble(response)["returnmessage"] == missing
+
+
+async def test_unknown_parameters_are_ignored_and_filters_are_case_sensitive(api: Api):
+    response = await api.search(ordernumber="20-RD12H", distributionnumber="1", foo="bar")
+    assert [o.ordernumber for o in parse_search_response(response.content).orders] == ["20-RD12H"]
+    # OrderNumber is not ordernumber: ignored, so this is a search of every order.
+    every = parse_search_response((await api.search(OrderNumber="20-RD12H")).content)
+    assert every.ordersfound > 1
 
 
 async def test_search_default_page_size(api: Api):
@@ -225,8 +252,8 @@ async def test_filters_combine(sandbox: RunningSandbox, api: Api):
     assert [s.subordernumber for s in page.orders[0].suborders] == ["20-RD47K-11"]
 
 
-async def test_query_parameter_names_are_case_insensitive(api: Api):
-    params = {"CustomerNumber": SANDBOX_CUSTOMER, "ISOCOUNTRYCODE": "uk", "OrderNumber": "20-RD12H"}
+async def test_query_parameter_values_are_case_insensitive(api: Api):
+    params = {"customerNumber": SANDBOX_CUSTOMER, "isocountrycode": "uk", "ordernumber": "20-rd12h"}
     response = await api.http.get(SEARCH, params=params, headers=api.headers)
     assert response.status_code == 200
     assert parse_search_response(response.json()).orders[0].ordernumber == "20-RD12H"

@@ -20,7 +20,7 @@ async def test_added_orders_are_searchable_and_deletable(sandbox: RunningSandbox
     assert [o.ordernumber for o in page.orders] == ["20-NEW01"]
     latest = parse_search_response((await api.search(startcreatetimestamp=when.isoformat())).json())
     assert "20-NEW01" in {o.ordernumber for o in latest.orders}
-    response = await api.delete("20-NEW01", entrydate=when.date().isoformat())
+    response = await api.delete("20-NEW01", entryDate=when.date().isoformat())
     assert preamble(response)["responsestatus"] == "SUCCESS"
     # Replacing an order re-indexes it.
     moved = SeedOrder("20-NEW01", SANDBOX_CUSTOMER, "UK", when, "OTHER-PO", [sub("20-NEW01-11")])
@@ -56,7 +56,7 @@ async def test_set_suborder_texts_follow_the_code_tables(sandbox: RunningSandbox
 
 async def test_requests_are_recorded(sandbox: RunningSandbox, api: Api):
     await api.search(ordernumber="20-RD12H")
-    await api.delete("20-NOSUCH", entrydate="2026-03-01")
+    await api.delete("20-NOSUCH", entryDate="2026-03-01")
     recorded = sandbox.state.counters.requests
     assert [(r.method, r.path, r.status) for r in recorded] == [
         ("POST", TOKEN_PATH, 200),

@@ -13,6 +13,8 @@ from bot.clock import ManualClock
 from bot.sandbox.ingram import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, RunningSandbox
 from tests.sandbox.ingram.helpers import (
     CUSTOMER,
+    DELETE_CUSTOMER,
+    DELETE_HEADERS,
     GOOD_FORM,
     ORDERS,
     RATE_HEADERS,
@@ -46,6 +48,15 @@ async def test_token_bad_credentials_401(http: httpx.AsyncClient):
         assert response.status_code == 401
         assert response.json()["error"] == "invalid_client"
         assert "wrong" not in response.text
+
+
+async def test_token_form_names_are_case_sensitive(http: httpx.AsyncClient):
+    """OAuth 2.0 parameter names are case-sensitive (RFC 6749, 3.1)."""
+    shouting = {k.upper(): v for k, v in GOOD_FORM.items()}
+    assert (await http.post(TOKEN_PATH, data=shouting)).status_code == 400  # no grant_type
+    camel = {**GOOD_FORM, "clientId": GOOD_FORM["client_id"]}
+    del camel["client_id"]
+    assert (await http.post(TOKEN_PATH, data=camel)).status_code == 401
 
 
 async def test_token_grant_type_must_be_client_credentials(http: httpx.AsyncClient):
@@ -112,7 +123,9 @@ async def test_spec_invalid_access_token_401(http: httpx.AsyncClient, header: st
     assert search.json() == invalid
     assert all(h in search.headers for h in RATE_HEADERS)
     delete = await http.delete(
-        f"{ORDERS}/20-11852", params={**CUSTOMER, "entrydate": "2026-03-03"}, headers=headers
+        f"{ORDERS}/20-11852",
+        params={**DELETE_CUSTOMER, "entryDate": "2026-03-03"},
+        headers={**headers, **DELETE_HEADERS},
     )
     assert delete.status_code == 401
     assert delete.json() == invalid
