@@ -5,8 +5,11 @@ breaks on the other. What is accepted here, each variant shown somewhere in the 
 
 * ``serviceresponse`` (field table) or ``servicerresponse`` (lookup sample);
 * ``ordesearchresponse`` inside the service response (field table) or beside it (sample);
-* the preamble as ``requeststatus``/``returnmessage`` or ``responsestatus``/``responsemessage``;
-* counts as numbers or as strings (``"ordersfound": "3"``), the delete ``statuscode`` too;
+* the preamble as ``requeststatus``/``returnmessage`` or ``responsestatus``/``responsemessage``,
+  and the delete's in the camelCase of the sample in Ingram's OpenAPI document
+  (``requestStatus``/``returnCode``/``returnMessage``, ``../shared/specs/ingram-v5-evidence.md``);
+* counts as numbers or as strings (``"ordersfound": "3"``), the delete's code too
+  (``statuscode`` 200, ``returnCode`` "00");
 * ``links`` as an array or as a single object; order entries that carry only links;
 * missing optional fields (missing text is ``""``);
 * the lookup sample itself, which is not valid JSON (a trailing comma, stray closing braces).
@@ -119,7 +122,7 @@ def preamble(data: Mapping[str, Any]) -> tuple[str, str, str]:
         pre = _as_mapping(_get(data, "responsepreamble"))
     status = _text(_get(pre, "requeststatus", "responsestatus")).upper()
     message = _text(_get(pre, "returnmessage", "responsemessage"))
-    code = _text(_get(pre, "statuscode"))
+    code = _text(_get(pre, "statuscode", "returncode"))
     return status, message, code
 
 
@@ -226,11 +229,13 @@ def parse_search_response(data: Any) -> SearchPage:
     )
 
 
-def _match_preamble(message: str, code: str) -> DeletePreamble | None:
+def _match_preamble(message: str) -> DeletePreamble | None:
+    """The row of the spec's preamble table with this message (the codes vary by layout:
+    200 or "00" for success, so the message decides)."""
     norm = " ".join(message.split()).lower()
     for row in DELETE_PREAMBLES:
         table = " ".join(row.responsemessage.split()).lower()
-        if row.statuscode == code and (norm == table or norm.startswith(table.rstrip("x "))):
+        if norm == table or norm.startswith(table.rstrip("x ")):
             return row
     return None
 
@@ -238,7 +243,8 @@ def _match_preamble(message: str, code: str) -> DeletePreamble | None:
 def parse_delete_response(ordernumber: str, data: Any) -> DeleteResult:
     """An OrderDeleteAPI response as a typed ``DeleteResult``.
 
-    SUCCESS is deleted; FAILED/1 is not found; FAILED/406 "already deleted" is already deleted;
+    SUCCESS is deleted; FAILED with code 1 (``statuscode`` or ``returnCode``, a number or a
+    string) or the "does not exists" message is not found; "already deleted" is already deleted;
     every other FAILED (technical error, ABEND, backend 503, anything new) is failed with the
     API's own message and the spec's remedial action.
     """
@@ -249,12 +255,12 @@ def parse_delete_response(ordernumber: str, data: Any) -> DeleteResult:
     status, message, code = preamble(data)
     if not status:
         raise ResponseFormatError("the delete response has no response preamble")
-    row = _match_preamble(message, code)
+    row = _match_preamble(message)
     remedy = row.remedy if row else DELETE_TECHNICAL_ERROR.remedy
     if status == "SUCCESS":
         outcome = DeleteOutcome.DELETED
         remedy = "None"
-    elif code == "1" or row is DELETE_NOT_FOUND:
+    elif code.lstrip("0") == "1" or row is DELETE_NOT_FOUND:
         outcome = DeleteOutcome.NOT_FOUND
         remedy = DELETE_NOT_FOUND.remedy
     elif "already deleted" in message.lower() or row is DELETE_ALREADY_DELETED:

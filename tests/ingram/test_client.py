@@ -195,6 +195,25 @@ async def test_delete_an_order_that_cannot_be_deleted(client: IngramClient) -> N
     assert result.remedy == DELETE_ABEND.remedy
 
 
+async def test_every_delete_outcome_reads_the_same_in_the_camel_case_layout(
+    client: IngramClient, sandbox: RunningSandbox
+) -> None:
+    """Ingram's OpenAPI sample answers requestStatus/returnCode/returnMessage: a returnCode
+    "1" with the "does not exists" message is not found, not failed."""
+    sandbox.state.response_style = "sample"
+    days = {n: await _entrydate(client, n) for n in ("20-11852", "20-DEL01", "20-REL01")}
+    outcomes = {
+        number: (await client.delete_order(number, day)).outcome for number, day in days.items()
+    }
+    outcomes["20-NOSUCH"] = (await client.delete_order("20-NOSUCH", "2026-11-01")).outcome
+    assert outcomes == {
+        "20-11852": DeleteOutcome.DELETED,
+        "20-DEL01": DeleteOutcome.ALREADY_DELETED,
+        "20-REL01": DeleteOutcome.FAILED,
+        "20-NOSUCH": DeleteOutcome.NOT_FOUND,
+    }
+
+
 @pytest.mark.parametrize("bad", ["01/12/2020", "2020-13-01", "2020-02-30", "20201201", ""])
 async def test_delete_with_an_invalid_entry_date_is_refused_before_any_call(
     client: IngramClient, sandbox: RunningSandbox, bad: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,6 +186,43 @@ def _delete_body(status: str, code: object, message: str) -> dict:
     }
 
 
+def _camel_delete_body(status: str, code: object, message: str) -> dict:
+    """The layout of the delete sample in Ingram's OpenAPI document (ingram-v5-evidence.md)."""
+    return {
+        "serviceresponse": {
+            "responsepreamble": {
+                "requestStatus": status,
+                "returnCode": code,
+                "returnMessage": message,
+            }
+        }
+    }
+
+
+def test_the_openapi_sample_of_a_delete_is_deleted() -> None:
+    body = _camel_delete_body("SUCCESS", "00", "Order Deleted Successfully")
+    result = parse_delete_response("20-11852", body)
+    assert (result.outcome, result.message, result.statuscode) == (
+        DeleteOutcome.DELETED,
+        "Order Deleted Successfully",
+        "00",
+    )
+
+
+@pytest.mark.parametrize("code", ["1", 1, "01"])
+def test_a_camel_case_return_code_1_is_not_found_not_failed(code: object) -> None:
+    message = "OrderDelete Failed as the OrderNumber does not exists"
+    result = parse_delete_response("20-NOPE", _camel_delete_body("FAILED", code, message))
+    assert result.outcome is DeleteOutcome.NOT_FOUND
+    assert result.message == message
+
+
+def test_camel_case_already_deleted_is_already_deleted() -> None:
+    message = "OrderDelete Failed as the OrderNumber is already deleted"
+    result = parse_delete_response("20-DEL01", _camel_delete_body("FAILED", "406", message))
+    assert result.outcome is DeleteOutcome.ALREADY_DELETED
+
+
 @pytest.mark.parametrize(
     ("row_index", "outcome"),
     [
@@ -198,9 +236,11 @@ def _delete_body(status: str, code: object, message: str) -> dict:
 )
 def test_every_delete_preamble_maps_to_its_outcome(row_index: int, outcome: DeleteOutcome) -> None:
     row = DELETE_PREAMBLES[row_index]
-    for code in (row.statuscode, int(row.statuscode)):
+    for code, layout in itertools.product(
+        (row.statuscode, int(row.statuscode)), (_delete_body, _camel_delete_body)
+    ):
         result = parse_delete_response(
-            "20-11852", _delete_body(row.responsestatus, code, row.responsemessage)
+            "20-11852", layout(row.responsestatus, code, row.responsemessage)
         )
         assert result.outcome is outcome
         assert result.message == row.responsemessage

@@ -1,8 +1,15 @@
 """What the Ingram sandbox answers, as JSON: search and delete bodies, and Apigee faults.
 
-Both layouts of the lookup spec (``style``): "sample", its sample's (``servicerresponse``,
-counts as strings, ``links`` an object) and "table", its field table's (``serviceresponse``,
-counts as numbers, ``links`` a list).
+Two layouts (``style``), as Ingram's published samples and the specs' field tables show them:
+
+* search: "sample" is the lookup spec's sample (``servicerresponse``, counts as strings,
+  ``links`` an object), "table" its field table (``serviceresponse``, counts as numbers,
+  ``links`` a list);
+* delete: "sample" is the sample of Ingram's OpenAPI document for v5, whose preamble is in
+  camelCase with the code as a string (``requestStatus``, ``returnCode`` "00",
+  ``returnMessage``); "table" is the delete spec's field table and sample (``responsestatus``,
+  ``statuscode`` the number 200 or a string, ``responsemessage``). See
+  ``../shared/specs/ingram-v5-evidence.md``.
 """
 
 from __future__ import annotations
@@ -95,18 +102,22 @@ def search_body(req: SearchRequest, result: SearchResult, style: str) -> dict[st
     return {"serviceresponse": service}
 
 
-def delete_body(preamble: DeletePreamble, message: str) -> dict[str, Any]:
-    """A delete answer: statuscode is the number 200 on success, a string otherwise."""
-    code: Any = 200 if preamble.responsestatus == "SUCCESS" else preamble.statuscode
-    return {
-        "serviceresponse": {
-            "responsepreamble": {
-                "responsestatus": preamble.responsestatus,
-                "statuscode": code,
-                "responsemessage": message,
-            }
+def delete_body(preamble: DeletePreamble, message: str, style: str = "table") -> dict[str, Any]:
+    """A delete answer in one of the two layouts (see the module docstring)."""
+    success = preamble.responsestatus == "SUCCESS"
+    if style == "sample":
+        pre: dict[str, Any] = {
+            "requestStatus": preamble.responsestatus,
+            "returnCode": "00" if success else preamble.statuscode,
+            "returnMessage": message,
         }
-    }
+    else:
+        pre = {
+            "responsestatus": preamble.responsestatus,
+            "statuscode": 200 if success else preamble.statuscode,
+            "responsemessage": message,
+        }
+    return {"serviceresponse": {"responsepreamble": pre}}
 
 
 def bad_request_body(kind: str, message: str) -> dict[str, Any]:

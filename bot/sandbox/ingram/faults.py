@@ -172,6 +172,8 @@ class Spoilable(Protocol):
 
     def abend_message(self) -> str: ...
 
+    def next_style(self, kind: str = "search") -> str: ...
+
 
 class Dropped(Exception):
     """Raised inside a handler to close the connection without answering."""
@@ -197,7 +199,8 @@ async def answer(
         message = fault.preamble.responsemessage
         if fault.preamble is DELETE_ABEND:
             message = state.abend_message()
-        return json_response(delete_body(fault.preamble, message), 200, extra)
+        body = delete_body(fault.preamble, message, state.next_style("delete"))
+        return json_response(body, 200, extra)
     if fault.status == 200:
         return done if done is not None else await perform()
     if fault.status == 429:

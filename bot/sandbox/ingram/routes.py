@@ -216,7 +216,7 @@ class SandboxApp:
                     _json_content_type(request)
                     customer, country, entry = parse_delete(params)
                     preamble, message = state.delete(ordernumber or "", customer, country, entry)
-                    body = delete_body(preamble, message)
+                    body = delete_body(preamble, message, state.next_style("delete"))
             except BadRequest as exc:
                 return json_response(bad_request_body(kind, str(exc)), 400, state.rate_headers(app))
             return json_response(body, 200, state.rate_headers(app))

@@ -58,8 +58,9 @@ class SandboxState:
     * ``rate_limit`` calls per ``rate_period`` seconds, per app, in a fixed window that starts
       with the first call after the previous window ended.
     * ``token_ttl``: token lifetime in seconds (sent as the string ``expires_in``).
-    * ``response_style``: "sample" (the lookup spec's sample layout), "table" (its field
-      table's layout) or "alternate" (sample, table, sample, ... one per search answer).
+    * ``response_style``: "sample" (the layout of Ingram's published samples), "table" (the
+      specs' field tables) or "alternate" (sample, table, sample, ... one per answer, for
+      searches and deletes each); see ``bodies``.
     * ``latency``: seconds added to every API call (not to token calls).
     * ``api_product_approved``: False makes every API call with a valid token a 401.
     Every setting is an attribute that may be changed while the sandbox runs.
@@ -97,7 +98,7 @@ class SandboxState:
         self.counters = Counters()
         #: Scenario steps applied so far: (k, step, when).
         self.scenario_log: list[tuple[int, Step, datetime]] = []
-        self._style_turn = 0
+        self._style_turns: dict[str, int] = {}
         self.orders = OrderBook(build_seed(clock()) if orders is None else orders)
 
     # --- counters (shortcuts to ``counters``) ---------------------------------------------
@@ -167,12 +168,12 @@ class SandboxState:
         """The ABEND preamble's message with a transaction number where the spec has x's."""
         return self.orders.abend_message()
 
-    def next_style(self) -> str:
-        """The layout of the next search answer ("sample" or "table")."""
+    def next_style(self, kind: str = "search") -> str:
+        """The layout of the next ``kind`` answer ("search" or "delete"): "sample" or "table"."""
         if self.response_style != "alternate":
             return self.response_style
-        self._style_turn += 1
-        return "sample" if self._style_turn % 2 else "table"
+        turn = self._style_turns[kind] = self._style_turns.get(kind, 0) + 1
+        return "sample" if turn % 2 else "table"
 
     # --- scenario -------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from bot.ingram.models import DeleteOutcome
@@ -18,7 +19,9 @@ from tests.sandbox.ingram.helpers import (
     ORDERS,
     RATE_HEADERS,
     Api,
+    Factory,
     entry_date,
+    get_token,
     preamble,
 )
 
@@ -49,6 +52,36 @@ async def test_spec_delete_a_valid_order(sandbox: RunningSandbox, api: Api):
             "DELETED ORDER",
         )
     assert sandbox.state.counters.delete_calls == 1
+
+
+async def test_delete_in_the_layout_of_ingrams_openapi_sample(make_sandbox: Factory):
+    """The delete sample of Ingram's OpenAPI document (ingram-v5-evidence.md): the preamble
+    in camelCase, the code a string, "00" for success and "1" for an unknown order."""
+    running = await make_sandbox(response_style="sample")
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        api = Api(http, await get_token(http))
+        deleted = await api.delete("20-11852", entryDate=entry_date(running, "20-11852"))
+        missing = await api.delete("20-NOSUCH", entryDate="2026-03-01")
+    assert preamble(deleted) == {
+        "requestStatus": "SUCCESS",
+        "returnCode": "00",
+        "returnMessage": "Order Deleted Successfully for OrderNumber 20-11852",
+    }
+    assert preamble(missing) == {
+        "requestStatus": "FAILED",
+        "returnCode": "1",
+        "returnMessage": "OrderDelete Failed as the OrderNumber does not exists",
+    }
+
+
+async def test_alternating_layouts_alternate_deletes_apart_from_searches(make_sandbox: Factory):
+    running = await make_sandbox(response_style="alternate")
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        api = Api(http, await get_token(http))
+        await api.search(ordernumber="20-RD12H")
+        first = await api.delete("20-NOSUCH", entryDate="2026-03-01")
+        second = await api.delete("20-NOSUCH", entryDate="2026-03-01")
+    assert "requestStatus" in preamble(first) and "responsestatus" in preamble(second)
 
 
 async def test_spec_delete_an_already_deleted_order(sandbox: RunningSandbox, api: Api):

@@ -73,7 +73,8 @@ async def _harness(state: SandboxState) -> AsyncIterator[Harness]:
 
 @pytest_asyncio.fixture
 async def box(clock: ManualClock) -> AsyncIterator[Harness]:
-    async for harness in _harness(SandboxState(clock=clock)):
+    # The field tables' layout, whose bodies the tests below spell out.
+    async for harness in _harness(SandboxState(clock=clock, response_style="table")):
         yield harness
 
 
