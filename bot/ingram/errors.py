@@ -177,3 +177,19 @@ class ResponseFormatError(IngramError):
             remedy="Retry the transaction. If the error persists, contact your local"
             " ecommerce representative.",
         )
+
+
+class IncompleteResultError(IngramError):
+    """Ingram reported more orders than its pages held: an empty or short page came before
+    the end of the result. Nothing read from such a search may be taken as complete."""
+
+    def __init__(self, reported: int, received: int, pages: int) -> None:
+        super().__init__(
+            f"Ingram Micro reported {reported} orders but its {pages} page"
+            f"{'s' if pages != 1 else ''} held only {received}: the answer is incomplete."
+            " Nothing was taken from it; try again in a few minutes.",
+            remedy="Retry the transaction. If the error persists, contact your local"
+            " ecommerce representative.",
+        )
+        self.reported = reported
+        self.received = received

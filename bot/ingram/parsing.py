@@ -189,16 +189,17 @@ def parse_search_response(data: Any) -> SearchPage:
     """An OrderLookupAPI search response (already decoded, or raw text) as a ``SearchPage``.
 
     "No data found", in either of its forms, is an empty page. A FAILED preamble with any
-    other message raises ``ResponseFormatError`` carrying that message.
+    other message, or a SUCCESS without a results container, raises ``ResponseFormatError``.
     """
     if isinstance(data, (str, bytes)):
         data = loads_lenient(data)
     if not isinstance(data, Mapping):
         raise ResponseFormatError("the search response is not a JSON object")
     status, message, _code = preamble(data)
-    result = _as_mapping(_get(_service(data), "ordesearchresponse", "ordersearchresponse"))
-    if not result:
-        result = _as_mapping(_get(data, "ordesearchresponse", "ordersearchresponse"))
+    container = _get(_service(data), "ordesearchresponse", "ordersearchresponse")
+    if container is None:
+        container = _get(data, "ordesearchresponse", "ordersearchresponse")
+    result = _as_mapping(container)
     if is_no_data(status, message):
         return SearchPage(
             (),
@@ -212,6 +213,10 @@ def parse_search_response(data: Any) -> SearchPage:
         raise ResponseFormatError(f"Ingram answered FAILED: {message or 'no message'}")
     if not result and not status:
         raise ResponseFormatError("the response has neither a preamble nor search results")
+    if not isinstance(container, Mapping):
+        # Only the documented "No data found" forms mean an empty result; a SUCCESS with no
+        # results container at all is not "no orders", it is an answer that lost its body.
+        raise ResponseFormatError("the search answer has no results (no ordesearchresponse)")
     orders = tuple(
         o
         for o in (

@@ -2,15 +2,16 @@
 
 Ingram pages its answer (at most 100 entries a page), may spread the entries of one order
 over several pages and may send an entry that carries only a link to its order.
-``search_pages`` reads exactly ceil(found / 100) pages; ``merge`` makes one order of two
-entries.
+``search_pages`` reads exactly ceil(found / 100) pages and checks that they held every entry
+Ingram reported (``IncompleteResultError`` otherwise: a partial result must never pass for a
+whole one); ``merge`` makes one order of two entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from bot.ingram.errors import InvalidArgumentError
+from bot.ingram.errors import IncompleteResultError, InvalidArgumentError
 from bot.ingram.models import Order, SearchPage, SearchQuery
 from bot.ingram.parsing import parse_search_response
 from bot.ingram.ratelimit import Priority
@@ -62,15 +63,25 @@ async def search_page(
 async def search_pages(
     session: ApiSession, query: SearchQuery, *, priority: Priority
 ) -> AsyncIterator[SearchPage]:
-    """Every page of a search at page size 100: ceil(found / 100) calls, no more."""
+    """Every page of a search at page size 100: ceil(found / 100) calls, no more.
+
+    Raises ``IncompleteResultError`` after the last page when the pages held fewer entries
+    than the largest ``ordersfound`` Ingram reported (an empty or short page before the end).
+    """
     number = 1
+    reported = received = 0
     while True:
         page = await search_page(
             session, query, page_size=MAX_PAGE_SIZE, page_number=number, priority=priority
         )
-        yield page
+        reported = max(reported, page.ordersfound)
+        received += len(page.orders)
         if not page.orders or number >= page_count(page):
+            if received < reported:
+                raise IncompleteResultError(reported, received, number)
+            yield page
             return
+        yield page
         number += 1
 
 

@@ -19,6 +19,7 @@ from bot.ingram.errors import (
     CredentialsError,
     EndpointNotFoundError,
     ForbiddenError,
+    IncompleteResultError,
     InvalidArgumentError,
     OutsideWindowError,
     UnavailableError,
@@ -131,6 +132,35 @@ async def test_lookup_multiple_sales_orders_walks_every_page(
     assert len(pages) == -(-total // 100) == sandbox.state.search_calls
     numbers = [o.ordernumber for p in pages for o in p.orders]
     assert len(numbers) == len(set(numbers)) == total
+
+
+@pytest.mark.parametrize(
+    ("before", "short"),
+    [(1, 0), (1, 40), (0, 60)],
+    ids=["empty-page-2", "short-page-2", "short-page-1"],
+)
+async def test_a_short_read_before_the_end_is_an_error_not_a_smaller_result(
+    client: IngramClient, sandbox: RunningSandbox, clock: ManualClock, before: int, short: int
+) -> None:
+    """Ingram reported N orders and the pages held fewer: a typed error, never a partial
+    result passed off as the whole one."""
+
+    def spoil() -> None:
+        if before:
+            sandbox.state.faults.add(Fault(status=200, times=before))
+        sandbox.state.faults.add(Fault(short=short, times=1))
+
+    query = SearchQuery(start=clock() - timedelta(days=30), end=clock())
+    spoil()
+    with pytest.raises(IncompleteResultError) as caught:
+        [p async for p in client.iter_pages(query)]
+    assert caught.value.reported > caught.value.received
+    assert "incomplete" in str(caught.value)
+    spoil()
+    with pytest.raises(IncompleteResultError):
+        await client.find_orders(query)
+    # Without the fault, the same search reads every order.
+    assert len([o async for o in client.iter_orders(query)]) == caught.value.reported
 
 
 async def test_both_response_layouts_give_the_same_orders(

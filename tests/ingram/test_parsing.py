@@ -155,6 +155,19 @@ def test_every_success_preamble_is_accepted(message: str) -> None:
     assert len(parse_search_response(body).orders) == 2
 
 
+@pytest.mark.parametrize("message", ["Data found", "1 Records Found.", ""])
+def test_a_success_without_a_results_container_is_a_format_error_not_no_orders(
+    message: str,
+) -> None:
+    body = {
+        "serviceresponse": {
+            "responsepreamble": {"requeststatus": "SUCCESS", "returnmessage": message}
+        }
+    }
+    with pytest.raises(ResponseFormatError, match="no results"):
+        parse_search_response(body)
+
+
 def test_another_failure_is_an_error_with_the_api_message() -> None:
     body = {
         "serviceresponse": {

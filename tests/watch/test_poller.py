@@ -516,6 +516,28 @@ async def test_a_fault_midway_through_the_pages_writes_nothing(tmp_path: Path) -
         assert (await poller.poll_once()).alerts == 1
 
 
+@pytest.mark.parametrize("short", [0, 30], ids=["empty-page", "short-page"])
+async def test_a_short_read_fails_the_poll_and_diffs_nothing(tmp_path: Path, short: int) -> None:
+    """Ingram reported N orders, the pages held fewer: saving that snapshot would turn the
+    missing shipments into false "new shipment" and "hold placed" alerts later."""
+    async with open_harness(tmp_path, extra_orders=1500) as h:
+        poller = h.poller(h.rules(ALL_EVENTS_RULES))
+        await poller.poll_once()
+        before = await h.store.run(st.load_snapshot)
+        h.clock.advance(300)
+        h.state.set_suborder("20-RD12H-21", holdreasoncode="C3")
+        h.state.faults.add(Fault(status=200, times=1))  # page 1 answers in full...
+        h.state.faults.add(Fault(short=short, times=1))  # ...page 2 comes up short
+        report = await poller.poll_once()
+        assert not report.ok and report.error and "incomplete" in report.error
+        assert report.events == report.alerts == 0
+        assert await h.store.run(st.load_snapshot) == before
+        assert (await h.store.run(st.outbox_stats, h.clock())).pending == 0
+        h.clock.advance(300)
+        again = await poller.poll_once()  # a whole read: exactly the one real change
+        assert again.ok and again.events == 1 and again.alerts == 1
+
+
 async def test_the_window_skip_is_logged_once_per_closed_period(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

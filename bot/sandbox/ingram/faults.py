@@ -2,7 +2,8 @@
 
 A ``Fault`` says which requests go wrong (method, path, how many times) and how: an HTTP
 status with an Apigee body, a delay, a dropped connection, a delete preamble instead of the
-real outcome, or the request carried out first and its answer lost (``apply_first``). The
+real outcome, a search page that holds fewer orders than it should (``short``), or the request
+carried out first and its answer lost (``apply_first``). The
 ``FaultPlan`` holds them in order; ``answer`` spoils one request's answer with the fault taken
 for it. The control API adds faults as JSON (``Fault.from_json``).
 """
@@ -56,6 +57,9 @@ class Fault:
     * ``apply_first``: carry the request out (a delete deletes), then answer the fault
       (``delay``, ``drop``, ``status`` or ``preamble``): an outcome the client never hears of.
     * ``preamble``: answer 200 with this delete preamble instead.
+    * ``short``: answer a search normally, but with only this many of its page's orders
+      (0: an empty page), ``ordersfound`` unchanged: a short read before the end of the
+      result. ``status`` is not used.
     """
 
     status: int = 503
@@ -66,6 +70,7 @@ class Fault:
     drop: bool = False
     apply_first: bool = False
     preamble: DeletePreamble | None = None
+    short: int | None = None
 
     def matches(self, method: str, path: str, *, api: bool) -> bool:
         """Whether this fault applies to a request (``api``: search or delete)."""
@@ -92,6 +97,7 @@ class Fault:
             "drop": self.drop,
             "apply_first": self.apply_first,
             "preamble": preamble,
+            "short": self.short,
         }
 
     @classmethod
@@ -99,7 +105,17 @@ class Fault:
         """A fault from the control API's JSON; raises ``ValueError`` saying what is wrong."""
         if not isinstance(data, dict):
             raise ValueError("a fault must be a JSON object")
-        known = {"status", "times", "method", "path", "delay", "drop", "apply_first", "preamble"}
+        known = {
+            "status",
+            "times",
+            "method",
+            "path",
+            "delay",
+            "drop",
+            "apply_first",
+            "preamble",
+            "short",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown fault field(s) {unknown}; known: {sorted(known)}")
@@ -115,6 +131,9 @@ class Fault:
             status = int(data.get("status", 503))
             if not 100 <= status <= 599:
                 raise ValueError(f"status {status} is not an HTTP status code")
+            short = int(data["short"]) if data.get("short") is not None else None
+            if short is not None and short < 0:
+                raise ValueError(f"short must be 0 or more, not {short}")
             return cls(
                 status=status,
                 times=int(data.get("times", 1)),
@@ -124,6 +143,7 @@ class Fault:
                 drop=bool(data.get("drop", False)),
                 apply_first=bool(data.get("apply_first", False)),
                 preamble=preamble,
+                short=short,
             )
         except (TypeError, ValueError) as exc:
             raise ValueError(f"invalid fault: {exc}") from None
@@ -201,7 +221,7 @@ async def answer(
             message = state.abend_message()
         body = delete_body(fault.preamble, message, state.next_style("delete"))
         return json_response(body, 200, extra)
-    if fault.status == 200:
+    if fault.status == 200 or fault.short is not None:  # ``perform`` shortens the page
         return done if done is not None else await perform()
     if fault.status == 429:
         state.counters.rate_limited += 1

@@ -33,6 +33,7 @@ from bot.sandbox.ingram.bodies import (
 from bot.sandbox.ingram.control import CONTROL_PREFIX, control
 from bot.sandbox.ingram.counters import RecordedRequest
 from bot.sandbox.ingram.faults import Dropped, answer, drop_connection
+from bot.sandbox.ingram.orders import SearchResult
 from bot.sandbox.ingram.params import (
     DELETE_PARAMETERS,
     SEARCH_PARAMETERS,
@@ -211,7 +212,10 @@ class SandboxApp:
             try:
                 if kind == "search":
                     req = parse_search(params)
-                    body = search_body(req, state.search(req), state.next_style())
+                    result = state.search(req)
+                    if fault is not None and fault.short is not None:
+                        result = SearchResult(result.page[: fault.short], result.ordersfound)
+                    body = search_body(req, result, state.next_style())
                 else:
                     _json_content_type(request)
                     customer, country, entry = parse_delete(params)

@@ -88,6 +88,20 @@ async def test_faults_by_json(running: RunningSandbox, http: httpx.AsyncClient):
     assert len(running.state.faults) == 0
 
 
+async def test_a_short_page_by_json(http: httpx.AsyncClient):
+    """An empty or short page before the end of a result: ordersfound stays as it was."""
+    response = await http.post("/_sandbox/faults", json={"short": 2, "path": "/orders/search"})
+    assert response.json()["fault"]["short"] == 2
+    window = {"startcreatetimestamp": "2000-01-01T00:00:00Z", "pagesize": 10}
+    page = parse_search_response((await search(http, **window)).content)
+    assert len(page.orders) == 2 and page.ordersfound > 10
+    whole = parse_search_response((await search(http, **window)).content)
+    assert len(whole.orders) == 10 and whole.ordersfound == page.ordersfound
+    await http.post("/_sandbox/faults", json={"short": 0, "path": "/orders/search"})
+    empty = parse_search_response((await search(http, **window, pagenumber=2)).content)
+    assert empty.orders == ()
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -95,6 +109,7 @@ async def test_faults_by_json(running: RunningSandbox, http: httpx.AsyncClient):
         {"status": 999},
         {"colour": "red"},
         {"delay": "slow"},
+        {"short": -1},
         [1, 2],
     ],
 )
