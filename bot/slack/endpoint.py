@@ -11,6 +11,14 @@ Whatever Bolt would have put in the acknowledgement's body (the usage text of
 ``/order help``, an authorisation problem) is posted to the ``response_url`` instead, where
 Slack shows it the same way, so nothing is lost. Requests that are not form posts from
 Slack's slash commands or interactivity go through Bolt before the answer, as usual.
+
+What is refused, each with a 4xx and one log line (never a 500, never a task that fails
+after the answer): a timestamp header that is not a plain UNIX time (``²`` passes
+``str.isdigit()`` and fails ``int()``; 5,000 digits fail ``int()`` too), a missing, forged or
+stale signature, a body that is not UTF-8, signed JSON that does not parse, a ``payload``
+that is not a JSON object, any other content type. One exception to the signature: Slack's
+``ssl_check=1`` form post, which it sends unsigned to check an HTTP request URL, gets a 200
+before the signature is looked at, and nothing is done with it.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -33,6 +43,18 @@ from bot.tasks import Background
 log = logging.getLogger("orderbot.slack")
 
 _FORM = "application/x-www-form-urlencoded"
+_JSON = "application/json"
+#: A UNIX time in seconds, as Slack sends it: ASCII digits only, and not absurdly many.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+class Refused(Exception):
+    """A request the endpoint will not pass on: ``status`` and why, for the one log line."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
 
 
 class Traffic(Protocol):
@@ -59,9 +81,18 @@ class SlackEndpoint:
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         headers = request.headers
-        if not self.signed_by_slack(body, headers):
-            return web.json_response({"error": "invalid request"}, status=401)
-        bolt_request = (body.decode("utf-8"), request.query_string, dict(headers))
+        try:
+            if _is_ssl_check(body, request.content_type):
+                return web.Response(status=200)
+            text = _utf8(body)  # slack_sdk's verifier decodes the body as UTF-8 itself
+            self.check_signature(body, headers)
+            _check_readable(text, request.content_type)
+        except Refused as refused:
+            log.warning(
+                "refused a request to %s: %s (%d)", request.path, refused.reason, refused.status
+            )
+            return web.json_response({"error": "invalid request"}, status=refused.status)
+        bolt_request = (text, request.query_string, dict(headers))
         if request.content_type != _FORM:
             return await to_aiohttp_response(await self.app.async_dispatch(_bolt(*bolt_request)))
         if self.traffic is not None:
@@ -71,18 +102,34 @@ class SlackEndpoint:
 
     def signed_by_slack(self, body: bytes, headers: Any) -> bool:
         """Slack's signature over this body, made less than five minutes ago."""
+        try:
+            self.check_signature(body, headers)
+        except Refused:
+            return False
+        return True
+
+    def check_signature(self, body: bytes, headers: Any) -> None:
+        """Raise ``Refused`` unless Slack signed this body less than five minutes ago."""
         timestamp = headers.get("X-Slack-Request-Timestamp", "")
         signature = headers.get("X-Slack-Signature", "")
-        if not timestamp.isdigit() or not signature:
-            return False
-        return self._verifier.is_valid(body, timestamp, signature)
+        if not timestamp or not signature:
+            missing = "X-Slack-Request-Timestamp" if not timestamp else "X-Slack-Signature"
+            raise Refused(401, f"no {missing} header")
+        if not _TIMESTAMP.fullmatch(timestamp):
+            raise Refused(
+                400,
+                f"the X-Slack-Request-Timestamp header ({len(timestamp)} characters)"
+                " is not a UNIX time",
+            )
+        if not self._verifier.is_valid(body, timestamp, signature):
+            raise Refused(401, "the signature does not match, or the request is over 5 min old")
 
     async def _dispatch(self, body: str, query: str, headers: dict[str, str]) -> None:
         """Run Bolt; pass on anything it wanted to say in the acknowledgement."""
         if self.traffic is not None:
             await self.traffic.acks_first()
-        request = _bolt(body, query, headers)
         try:
+            request = _bolt(body, query, headers)
             response = await self.app.async_dispatch(request)
         except Exception:
             log.exception("a Slack request failed in Bolt")
@@ -107,6 +154,50 @@ class SlackEndpoint:
     async def drain(self, grace: float = 10.0) -> None:
         """Let requests being worked on finish (up to ``grace`` s), then cancel the rest."""
         await self._work.drain(grace)
+
+
+def _is_ssl_check(body: bytes, content_type: str) -> bool:
+    """Slack's unsigned check of an HTTP request URL: a form body whose ``ssl_check`` is
+    exactly ``1`` (``ssl_check=1&token=...``)."""
+    if content_type != _FORM or b"ssl_check" not in body:
+        return False
+    try:
+        form = parse_qs(body.decode("ascii"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return False
+    return form.get("ssl_check") == ["1"]
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "the body is not UTF-8") from None
+
+
+def _check_readable(text: str, content_type: str) -> None:
+    """``Refused`` (400, or 415 for a content type Slack never sends) unless Bolt can read
+    this body: a form whose ``payload``, if any, is a JSON object, or a JSON object."""
+    if content_type not in (_FORM, _JSON):
+        raise Refused(415, f"the content type {content_type!r} is not a form or JSON")
+    if content_type == _JSON:
+        _json_object(text, "the JSON body")
+        return
+    try:
+        form = parse_qs(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise Refused(400, "the form is not UTF-8 once decoded") from None
+    if "payload" in form:
+        _json_object(form["payload"][0], "the payload field")
+
+
+def _json_object(text: str, what: str) -> None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise Refused(400, f"{what} is not JSON") from None
+    if not isinstance(value, dict):
+        raise Refused(400, f"{what} is not a JSON object")
 
 
 def _bolt(body: str, query: str, headers: dict[str, str]) -> AsyncBoltRequest:
