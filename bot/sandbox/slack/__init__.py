@@ -5,7 +5,9 @@ plays the parts of Slack the app can observe, as closely as the app can tell:
 
 * the Web API at ``POST {url}/api/<method>`` (what ``SLACK_API_URL`` points at), with Slack's
   ``{"ok": ..., "error": ...}`` envelope, HTTP statuses, token checks, channel errors,
-  Block Kit limits (``invalid_blocks``), rate limiting (429 + ``Retry-After``) and outages;
+  Block Kit limits (``invalid_blocks``), message metadata, reading channels back
+  (``conversations.history``/``replies``), rate limiting (429 + ``Retry-After``), outages,
+  and what networks do to answers (a dropped connection, a hang, a proxy's HTML page);
 * ``response_url``s (``{url}/response/<id>``): 5 uses within 30 minutes, replace/delete of the
   original message;
 * Socket Mode: ``apps.connections.open`` hands out ``ws://.../socket/<n>``; the socket says
@@ -22,7 +24,8 @@ Where things are (each module imports only those listed before it):
   terminal (``Line``, ``Span``; ``Message.render`` as plain text).
 * ``errors``: ``ApiError``, Slack's ``ok: false`` answer.
 * ``validation``: Block Kit limits, ``validate_blocks``, ``check_message`` (message size).
-* ``faults``: ``Fault``, ``FaultPlan`` (per-method faults, ``down``).
+* ``metadata``: message metadata as Slack reads it.
+* ``faults``: ``Fault``, ``FaultPlan`` (per-method faults, ``down``, misbehaving answers).
 * ``workspace``: ``Workspace``: identity, tokens, channels, recorded messages, waiting.
 * ``web``: the Web API: ``web.api`` (envelope, auth, scopes) and one module per method
   family (``web.auth``, ``web.chat``, ``web.conversations``).

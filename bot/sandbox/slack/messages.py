@@ -53,6 +53,8 @@ class Message:
     replaces: str | None = None
     channel_name: str | None = None
     response_url: str | None = None
+    #: Slack message metadata (``{"event_type": ..., "event_payload": {...}}``), if any.
+    metadata: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

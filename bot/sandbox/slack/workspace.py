@@ -23,7 +23,8 @@ from bot.sandbox.slack.messages import ApiCall, Message, with_ids
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNELS: dict[str, str] = {"general": "C0GENERAL"}
-DEFAULT_SCOPES: tuple[str, ...] = ("chat:write", "commands")
+#: The bot scopes of orderbot's manifest: what the app has unless a test gives ``scopes``.
+DEFAULT_SCOPES: tuple[str, ...] = ("channels:history", "chat:write", "commands", "groups:history")
 
 MessageCallback = Callable[[Message], Awaitable[None] | None]
 
@@ -64,6 +65,8 @@ class Workspace:
         self.channels: dict[str, str] = dict(DEFAULT_CHANNELS if channels is None else channels)
         self.missing_channels: set[str] = set()
         self.not_in_channels: set[str] = set()
+        #: Seconds every Web API answer waits after the method ran (0: none).
+        self.latency = 0.0
 
         self.messages: list[Message] = []
         self.calls: list[ApiCall] = []
@@ -139,6 +142,27 @@ class Workspace:
             raise ApiError("not_in_channel")
         return channel_id
 
+    def conversation(self, value: object) -> str:
+        """The channel a ``conversations.*`` call names, which must be an ID (Slack looks up
+        no names there, unlike ``chat.postMessage``), of a channel the bot is in."""
+        raw = str(value or "").strip()
+        known = raw in self.channels.values() and raw not in self.missing_channels
+        if not known and not (
+            self.auto_create_channels and re.fullmatch(r"[CGD][A-Z0-9]{2,}", raw)
+        ):
+            raise ApiError("channel_not_found")
+        return self.resolve_channel(raw)
+
+    def require_scope(self, needed: Iterable[str]) -> None:
+        """``missing_scope`` unless the token has one of ``needed`` (checked only when the
+        stand-in was given ``scopes``)."""
+        needed = tuple(needed)
+        if self.scopes is not None and not set(needed) & set(self.scopes):
+            raise ApiError(
+                "missing_scope",
+                extra={"needed": ",".join(needed), "provided": ",".join(self.scopes)},
+            )
+
     def _new_channel_id(self, name: str) -> str:
         base = "C0" + (re.sub(r"[^A-Z0-9]", "", name.upper())[:9] or "CHANNEL")
         candidate, n = base, 1
@@ -165,8 +189,10 @@ class Workspace:
                 message = later
         return message
 
-    def message_json(self, message: Message) -> dict[str, Any]:
-        """The message as Slack's API returns it (and as block_actions payloads carry it)."""
+    def message_json(self, message: Message, *, metadata: bool = True) -> dict[str, Any]:
+        """The message as Slack's API returns it (and as block_actions payloads carry it);
+        ``metadata=False`` leaves its metadata out, as ``conversations.history`` does unless
+        asked with ``include_all_metadata``."""
         body: dict[str, Any] = {
             "type": "message",
             "subtype": "bot_message",
@@ -181,6 +207,8 @@ class Workspace:
             body["blocks"] = message.blocks
         if message.thread_ts:
             body["thread_ts"] = message.thread_ts
+        if metadata and message.metadata:
+            body["metadata"] = message.metadata
         return body
 
     # ---- waiting for what the app sends ---------------------------------------------

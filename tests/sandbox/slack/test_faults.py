@@ -72,3 +72,68 @@ async def test_stopped_standin_refuses_connections_and_restarts_on_same_port(
     await standin.start()
     assert standin.api_url == url
     assert (await client.auth_test())["ok"] is True
+
+
+# --- what networks and proxies do to answers -------------------------------------------------
+
+
+def quiet_client(standin: SlackStandIn, timeout: int = 30) -> AsyncWebClient:
+    """A client that shows every failure as it happens (no slack_sdk retries)."""
+    return AsyncWebClient(
+        token="xoxb-test", base_url=standin.api_url, retry_handlers=[], timeout=timeout
+    )
+
+
+async def test_drop_after_recording_the_post(standin: SlackStandIn) -> None:
+    standin.fail("chat.postMessage", mode="drop")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await quiet_client(standin).chat_postMessage(channel="C0GENERAL", text="landed")
+    assert [m.text for m in standin.messages] == ["landed"]  # in the channel all the same
+    assert standin.calls[-1].error == "(drop)"
+
+
+async def test_drop_before_recording_posts_nothing(standin: SlackStandIn) -> None:
+    standin.fail("chat.postMessage", mode="drop", record=False)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await quiet_client(standin).chat_postMessage(channel="C0GENERAL", text="lost")
+    assert standin.messages == []
+
+
+async def test_hang_outlasts_the_client_timeout(standin: SlackStandIn) -> None:
+    standin.fail("chat.postMessage", mode="hang", hang=30)
+    with pytest.raises(TimeoutError):
+        await quiet_client(standin, timeout=1).chat_postMessage(channel="C0GENERAL", text="slow")
+    assert [m.text for m in standin.messages] == ["slow"]
+
+
+@pytest.mark.parametrize("mode", ["html", "empty"])
+async def test_a_200_that_is_not_slack_json(standin: SlackStandIn, mode: str) -> None:
+    standin.fail("chat.postMessage", mode=mode, record=False)
+    with pytest.raises(SlackApiError) as failure:
+        await quiet_client(standin).chat_postMessage(channel="C0GENERAL", text="x")
+    assert failure.value.response.status_code == 200
+    assert not isinstance(failure.value.response.data, dict) or "ok" not in (
+        failure.value.response.data
+    )
+    assert standin.messages == []
+
+
+async def test_a_truncated_answer(standin: SlackStandIn) -> None:
+    standin.fail("chat.postMessage", mode="truncated")
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await quiet_client(standin).chat_postMessage(channel="C0GENERAL", text="cut")
+    assert [m.text for m in standin.messages] == ["cut"]
+
+
+async def test_latency_delays_every_answer(standin: SlackStandIn) -> None:
+    import time
+
+    standin.latency = 0.3
+    began = time.perf_counter()
+    await quiet_client(standin).auth_test()
+    assert time.perf_counter() - began >= 0.3
+
+
+def test_unknown_fault_modes_are_refused(standin: SlackStandIn) -> None:
+    with pytest.raises(ValueError, match="unknown fault mode"):
+        standin.fail("chat.postMessage", mode="explode")  # type: ignore[arg-type]

@@ -18,7 +18,9 @@ async def test_auth_test_answers_like_slack(standin: SlackStandIn, client: Async
     assert response["bot_id"] == standin.bot_id
     assert response["team_id"] == standin.team_id
     assert {"team", "url", "user"} <= set(response.data)  # type: ignore[arg-type]
-    assert response.headers["x-oauth-scopes"] == "chat:write,commands"
+    assert (
+        response.headers["x-oauth-scopes"] == "channels:history,chat:write,commands,groups:history"
+    )
     assert standin.calls[-1].method == "auth.test"
 
 

@@ -7,7 +7,8 @@ what it serves:
 
 * ``auth``: ``api.test``, ``auth.test``;
 * ``chat``: ``chat.postMessage``, ``chat.postEphemeral``, ``chat.update``, ``chat.delete``;
-* ``conversations``: ``conversations.info``.
+* ``conversations``: ``conversations.info``, ``conversations.history``,
+  ``conversations.replies`` (reading a channel back, with message metadata).
 
 ``apps.connections.open`` is served by ``bot.sandbox.slack.socket_mode``, which owns the
 sockets it opens.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.slack.errors import ApiError
-from bot.sandbox.slack.faults import FaultPlan
+from bot.sandbox.slack.faults import Fault, FaultPlan, misbehave
 from bot.sandbox.slack.messages import ApiCall
 from bot.sandbox.slack.workspace import DEFAULT_SCOPES, Workspace
 
@@ -23,6 +24,10 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),
     "chat.delete": ("chat:write",),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    # Checked again by channel type by the method itself (a private channel needs
+    # groups:history, a public one channels:history).
+    "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history", "mpim:history"),
 }
 
 _APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
@@ -38,16 +43,25 @@ class WebApi:
         self.faults = faults
         self.methods = dict(methods)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        """Answer one ``/api/{method}`` call and log it in ``workspace.calls``."""
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer one ``/api/{method}`` call and log it in ``workspace.calls``.
+
+        A misbehaving fault (drop, hang, HTML ...) answers after the method ran (the post
+        is recorded) or instead of it (``record=False``); ``workspace.latency`` delays every
+        answer after the method ran, which widens the moment when a post is in the channel
+        but its answer has not reached the app."""
         workspace = self.workspace
         method = request.match_info["method"]
         args = await read_args(request)
         token = bearer(request.headers.get("Authorization")) or args.get("token")
         args.pop("token", None)
         headers = {"X-Slack-Req-Id": uuid.uuid4().hex}
+        fault: Fault | None = None
         try:
-            self.faults.check(method)
+            fault = self.faults.take(method)
+            if fault is not None and not fault.runs_method:
+                workspace.calls.append(ApiCall(method, args, 0, False, f"({fault.mode})"))
+                return await misbehave(request, fault, {"ok": False, "error": "fatal_error"})
             handler = self.methods.get(method)
             if handler is None:
                 raise ApiError("unknown_method", 404, extra={"req_method": method})
@@ -61,6 +75,11 @@ class WebApi:
             body = {"ok": False, "error": exc.error, **exc.extra}
             status = exc.status
             headers.update(exc.headers)
+        if workspace.latency > 0:
+            await asyncio.sleep(workspace.latency)
+        if fault is not None:
+            workspace.calls.append(ApiCall(method, args, 0, False, f"({fault.mode})"))
+            return await misbehave(request, fault, body)
         error = body.get("error")
         workspace.calls.append(ApiCall(method, args, status, bool(body.get("ok")), error))
         return web.json_response(body, status=status, headers=headers)
@@ -75,14 +94,8 @@ class WebApi:
         wants_app_token = method in _APP_TOKEN_METHODS
         if (token == self.workspace.app_token) != wants_app_token:
             raise ApiError("not_allowed_token_type")
-        scopes = self.workspace.scopes
-        if scopes is not None and method in METHOD_SCOPES:
-            needed = METHOD_SCOPES[method]
-            if not set(needed) & set(scopes):
-                raise ApiError(
-                    "missing_scope",
-                    extra={"needed": ",".join(needed), "provided": ",".join(scopes)},
-                )
+        if method in METHOD_SCOPES:
+            self.workspace.require_scope(METHOD_SCOPES[method])
 
 
 async def read_args(request: web.Request) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.sandbox.slack.errors import ApiError
 from bot.sandbox.slack.messages import Message
+from bot.sandbox.slack.metadata import parse_metadata, with_warning
 from bot.sandbox.slack.validation import check_message, parse_blocks, str_or_none
 from bot.sandbox.slack.web.api import Method
 from bot.sandbox.slack.workspace import Workspace
@@ -34,9 +35,13 @@ class ChatMethods:
     async def post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         w = self.workspace
         channel = w.resolve_channel(args.get("channel"))
-        message = await self._post(args, channel, kind="post", user=w.bot_user_id)
+        metadata, warning = parse_metadata(args.get("metadata"))
+        message = await self._post(
+            args, channel, kind="post", user=w.bot_user_id, metadata=metadata
+        )
         w.live[(channel, message.ts or "")] = message
-        return {"channel": channel, "ts": message.ts, "message": w.message_json(message)}
+        answer = {"channel": channel, "ts": message.ts, "message": w.message_json(message)}
+        return with_warning(answer, warning)
 
     async def post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.workspace.resolve_channel(args.get("channel"))
@@ -79,6 +84,7 @@ class ChatMethods:
         text = str(args["text"]) if args.get("text") is not None else original.text
         blocks = parse_blocks(args["blocks"]) if "blocks" in args else original.blocks
         check_message(text, blocks, need_content=True)
+        metadata, warning = parse_metadata(args.get("metadata"))
         message = await w.record(
             kind="update",
             channel=channel,
@@ -88,15 +94,17 @@ class ChatMethods:
             thread_ts=original.thread_ts,
             ts=original.ts,
             replaces=original.id,
+            metadata=metadata if "metadata" in args else original.metadata,
             raw=args,
         )
         w.live[(channel, original.ts or "")] = message
-        return {
+        answer = {
             "channel": channel,
             "ts": message.ts,
             "text": text,
             "message": w.message_json(message),
         }
+        return with_warning(answer, warning)
 
     async def delete(self, args: dict[str, Any]) -> dict[str, Any]:
         w = self.workspace
