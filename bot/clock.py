@@ -3,6 +3,12 @@
 A ``Clock`` is any callable that returns the current time as an aware UTC datetime.
 Production code uses ``utc_now``; tests and the demo use ``ManualClock`` (which only moves
 when told) or ``OffsetClock`` (real time, shifted or sped up).
+
+Deadlines inside one process (a retry time, a rate limiter's blocked-until, pacing) are
+kept on a monotonic clock instead (``time.monotonic`` by default, a ``Monotonic``): the wall
+clock can step (NTP, a VM resumed, an operator), and a step must neither park work nor fire
+it early. ``ManualClock.monotonic`` moves with ``advance`` but not with ``set``, which is how
+a test steps the wall clock.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
+#: Seconds on a clock that never steps (``time.monotonic``).
+Monotonic = Callable[[], float]
 
 
 def utc_now() -> datetime:
@@ -37,15 +45,23 @@ class ManualClock:
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = (start or utc_now()).astimezone(UTC)
+        self._elapsed = 0.0
 
     def __call__(self) -> datetime:
         return self._now
 
+    def monotonic(self) -> float:
+        """Seconds this clock has advanced (a ``Monotonic``: ``set`` does not move it)."""
+        return self._elapsed
+
     def advance(self, seconds: float = 0.0, **delta: float) -> datetime:
-        self._now += timedelta(seconds=seconds, **delta)
+        step = timedelta(seconds=seconds, **delta)
+        self._now += step
+        self._elapsed += max(0.0, step.total_seconds())
         return self._now
 
     def set(self, when: datetime) -> None:
+        """Step the wall clock to ``when`` (the monotonic clock stays where it is)."""
         self._now = when.astimezone(UTC)
 
 

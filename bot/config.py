@@ -18,8 +18,9 @@ from typing import Any
 
 from bot.ingram import COUNTRIES, IngramSettings, normalize_country
 from bot.ingram import DEFAULT_BASE_URL as DEFAULT_INGRAM_BASE_URL
+from bot.variables import DEFAULT_SLACK_API_URL, VARIABLES, Variable
 
-DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+__all__ = ["VARIABLES", "Variable"]  # the table every setting is documented in
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -73,6 +74,7 @@ class SlackSettings:
     signing_secret: Secret
     app_token: Secret | None = None
     api_url: str = DEFAULT_SLACK_API_URL
+    timeout: float = 10.0
 
     @property
     def socket_mode(self) -> bool:
@@ -96,6 +98,7 @@ class BotSettings:
     log_level: str = "INFO"
     port: int = 3000
     health_port: int = 8081
+    lease_seconds: float = 30.0
 
     def rules_location(self) -> Path:
         """Where ``serve``, ``poll`` and ``rules check`` read the rules: ORDERBOT_RULES, or
@@ -108,69 +111,6 @@ class BotSettings:
             f" {Path.cwd()}: run `orderbot rules init` to write the example rules there (then"
             " set their channels), or set ORDERBOT_RULES to your rules file or folder"
         )
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One environment variable orderbot reads, for the README table and ``--help``."""
-
-    name: str
-    default: str
-    meaning: str
-
-
-#: Every variable orderbot reads. The README's table is checked against this list.
-VARIABLES: tuple[Variable, ...] = (
-    Variable(
-        "INGRAM_CLIENT_ID", "(required)", "App ID of your app in Ingram Micro's developer portal"
-    ),
-    Variable("INGRAM_CLIENT_SECRET", "(required)", "Shared Secret of that app"),
-    Variable(
-        "INGRAM_CUSTOMER_NUMBER", "(required)", "your Ingram Micro customer number, e.g. 20-123456"
-    ),
-    Variable(
-        "INGRAM_COUNTRY", "(required)", "ISO code of the account's country: " + ", ".join(COUNTRIES)
-    ),
-    Variable(
-        "INGRAM_BASE_URL",
-        DEFAULT_INGRAM_BASE_URL,
-        "token URL is {base}/oauth/oauth30/token, APIs under {base}/resellers/v5/",
-    ),
-    Variable("INGRAM_SANDBOX", "0", "1 puts the APIs under {base}/sandbox/resellers/v5/"),
-    Variable("INGRAM_TIMEOUT", "30", "seconds to wait for any one Ingram call"),
-    Variable("INGRAM_RATE_LIMIT", "60", "Ingram calls allowed per 60 s for the whole process"),
-    Variable("SLACK_BOT_TOKEN", "(required by serve)", "the app's Bot User OAuth Token, xoxb-..."),
-    Variable("SLACK_SIGNING_SECRET", "(required by serve)", "the app's Signing Secret"),
-    Variable("SLACK_APP_TOKEN", "(unset)", "an App-Level Token xapp-... turns Socket Mode on"),
-    Variable("SLACK_API_URL", DEFAULT_SLACK_API_URL, "base URL of the Slack Web API"),
-    Variable("ORDERBOT_DB", "orderbot.db", "SQLite database file"),
-    Variable(
-        "ORDERBOT_DELETE_ALLOWED",
-        "(empty: nobody)",
-        "comma-separated Slack user IDs who may delete orders",
-    ),
-    Variable(
-        "ORDERBOT_POLL_INTERVAL", "300", "seconds between polls; 0 turns the poller off in serve"
-    ),
-    Variable(
-        "ORDERBOT_LOOKBACK_DAYS", "30", "the poller watches orders entered in the last N days"
-    ),
-    Variable("ORDERBOT_IGNORE_WINDOWS", "0", "1 turns every Ingram availability-window check off"),
-    Variable(
-        "ORDERBOT_RULES",
-        "rules/",
-        "YAML rules file, or folder of *.yaml files; unset: ./rules, and serve stops if none",
-    ),
-    Variable(
-        "ORDERBOT_RULES_CHECK",
-        "5",
-        "seconds between serve's checks of the rules files for a change; 0: only SIGHUP reloads",
-    ),
-    Variable("ORDERBOT_LOG_FORMAT", "text", "text, or json for JSON lines"),
-    Variable("ORDERBOT_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
-    Variable("ORDERBOT_PORT", "3000", "HTTP port of serve (Slack request URL and /healthz)"),
-    Variable("ORDERBOT_HEALTH_PORT", "8081", "port of the /healthz server in Socket Mode"),
-)
 
 
 class _Env:
@@ -303,12 +243,14 @@ def load_slack(env: Mapping[str, str] | None = None, *, signing: bool = True) ->
     api_url = e.url("SLACK_API_URL", DEFAULT_SLACK_API_URL)
     if not api_url.endswith("/"):
         api_url += "/"
+    timeout = e.number("SLACK_TIMEOUT", 10.0, minimum=0.1)
     e.done()
     return SlackSettings(
         bot_token=Secret(bot_token),
         signing_secret=Secret(signing_secret),
         app_token=Secret(app_token) if app_token else None,
         api_url=api_url,
+        timeout=timeout,
     )
 
 
@@ -342,9 +284,20 @@ def load_bot(env: Mapping[str, str] | None = None) -> BotSettings:
         log_level=log_level,
         port=e.whole("ORDERBOT_PORT", 3000, minimum=0),
         health_port=e.whole("ORDERBOT_HEALTH_PORT", 8081, minimum=0),
+        lease_seconds=e.number("ORDERBOT_LEASE_SECONDS", 30.0, minimum=1.0),
     )
     e.done()
     return settings
+
+
+def check_together(slack: SlackSettings, bot: BotSettings) -> None:
+    """Settings that are only right together: a post must be over (answered or timed out)
+    well before a standby may take the lease over and look for it."""
+    if bot.lease_seconds < 2.5 * slack.timeout:
+        raise ConfigError(
+            f"ORDERBOT_LEASE_SECONDS={bot.lease_seconds:g} must be at least 2.5 times"
+            f" SLACK_TIMEOUT={slack.timeout:g}: raise the lease or lower the timeout"
+        )
 
 
 @dataclass(frozen=True)
@@ -379,4 +332,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, signing: bool = True)
     if problems:
         raise ConfigError(problems)
     ingram, slack, bot = sections
+    check_together(slack, bot)
     return Settings(ingram=ingram, slack=slack, bot=bot)

@@ -1,8 +1,10 @@
 """What ``GET /healthz`` reports: is each part of orderbot doing its job?
 
 * ``slack``: the Socket Mode connection is up (HTTP mode: the app answers requests);
-* ``poller``: the last poll succeeded recently enough (or the poller is off, or paused outside
-  Ingram's availability window);
+* ``store``: the database takes writes (not full, not read-only, still the file at its path);
+* ``writer``: whether this process holds the writer lease or is a standby (both healthy);
+* ``poller``: the last poll succeeded recently enough (or the poller is off, paused outside
+  Ingram's availability window, or this process is a standby);
 * ``outbox``: alerts are not backing up (few waiting, none waiting for long).
 """
 
@@ -32,10 +34,13 @@ def poller_health(
     skipped: str | None,
     started_at: datetime,
     now: datetime,
+    standby: bool = False,
 ) -> PartHealth:
     """The poller's health from the polls table and its latest report."""
     if interval <= 0:
         return PartHealth(True, "polling is off (ORDERBOT_POLL_INTERVAL=0)")
+    if standby:
+        return PartHealth(True, "standby: another orderbot polls this database")
     if skipped:
         return PartHealth(True, f"paused: {skipped}")
     deadline = poll_deadline(interval)
@@ -53,9 +58,24 @@ def poller_health(
     )
 
 
-def outbox_health(stats: OutboxStats, now: datetime) -> PartHealth:
-    """Unhealthy when alerts pile up or wait too long; dead letters are reported, not fatal."""
+def store_health(fault: str | None) -> PartHealth:
+    """Unhealthy while the database cannot be written; ``fault`` says why."""
+    if fault is None:
+        return PartHealth(True, "the database takes writes")
+    return PartHealth(False, fault)
+
+
+def writer_health(where: str) -> PartHealth:
+    """Where this process stands with the writer lease: the holder or a standby, both fine."""
+    return PartHealth(True, where)
+
+
+def outbox_health(stats: OutboxStats, now: datetime, *, standby: bool = False) -> PartHealth:
+    """Unhealthy when alerts pile up or wait too long; dead letters are reported, not fatal.
+    A standby does not deliver: the outbox is the holder's to judge."""
     data = {"pending": stats.pending, "dead_letters": stats.dead}
+    if standby:
+        return PartHealth(True, "standby: another orderbot delivers the outbox", data)
     if stats.pending > MAX_OUTBOX_PENDING:
         return PartHealth(False, f"{stats.pending} alerts are waiting to be posted", data)
     if stats.oldest_pending_at is not None and now - stats.oldest_pending_at > MAX_OUTBOX_AGE:

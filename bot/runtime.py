@@ -10,7 +10,13 @@ retried (``bot.slack.connect``) while ``/healthz`` answers 503 naming slack.
 
 ``stop`` shuts down in the safe order: stop taking requests, stop the poller (a poll in
 flight is abandoned without half-written state), let the notifier finish the post in flight,
-close the Ingram client and the database.
+give the writer lease up, close the Ingram client and the database.
+
+One writer per database: the poller and the notifier run only while this process holds the
+writer lease (``bot.watch.writer``). A second ``serve`` on the same database answers Slack
+commands, says in its log and ``/healthz`` that it is a standby, and takes over when the
+holder stops. ``orderbot poll --once`` takes the lease for its run, and refuses to run while
+a ``serve`` holds it.
 """
 
 from __future__ import annotations
@@ -27,21 +33,29 @@ import httpx
 from aiohttp import web
 
 from bot.clock import Clock, utc_now
-from bot.config import BotSettings, Settings, SlackSettings
-from bot.health import outbox_health, poller_health
-from bot.ingram import IngramClient, IngramSettings
+from bot.config import Settings
+from bot.health import outbox_health, poller_health, store_health, writer_health
+from bot.ingram import IngramClient
 from bot.orders import OrderService
 from bot.slack.app import build_app, web_client
 from bot.slack.connect import SlackConnection
 from bot.slack.endpoint import SlackEndpoint
 from bot.slack.server import HttpServer, PartHealth, SocketModeRunner, web_application
 from bot.slack.services import Services
-from bot.store import AsyncStore, last_poll, last_successful_poll, outbox_stats
+from bot.store import (
+    AsyncStore,
+    LeaseHolder,
+    StoreUnavailable,
+    last_poll,
+    last_successful_poll,
+    outbox_stats,
+    read_poll_basis,
+)
 from bot.watch.notifier import Notifier
 from bot.watch.poller import Poller
 from bot.watch.rules import RuleSet
-from bot.watch.rules_loading import load_rules
 from bot.watch.rules_reload import RulesInForce
+from bot.watch.writer import Writer
 
 log = logging.getLogger("orderbot")
 
@@ -87,6 +101,7 @@ class Orderbot:
         self._ingram_options = dict(ingram_options or {})
         self.started_at = clock()
         self.store: AsyncStore | None = None
+        self.writer: Writer | None = None
         self.client: IngramClient | None = None
         self.poller: Poller | None = None
         #: The rules in force, reloaded on SIGHUP and when their files change.
@@ -120,7 +135,11 @@ class Orderbot:
             on_reload=self._rules_reloaded,
         )
         self.started_at = self.clock()
-        self.store = await AsyncStore.open(s.bot.db_path)
+        self.store = await AsyncStore.open(s.bot.db_path, clock=self.clock)
+        await warn_if_new(self.store)
+        self.writer = Writer(
+            self.store, LeaseHolder.here("serve"), ttl=s.bot.lease_seconds, clock=self.clock
+        )
         self.client = IngramClient(
             s.ingram, clock=self.clock, transport=self._transport, **self._ingram_options
         )
@@ -145,7 +164,10 @@ class Orderbot:
             orders, self.store, self.clock, s.bot.poll_interval, rules=self.rules
         )
         self.app = build_app(s.slack, self.services, dict(identity.data))
-        self.notifier = Notifier(self.store, slack, clock=self.clock)
+        await self.writer.start()
+        self.notifier = Notifier(
+            self.store, slack, clock=self.clock, writer=self.writer, post_timeout=s.slack.timeout
+        )
         self.notifier.start()
         if s.bot.poll_interval > 0:
             self.poller = Poller(
@@ -156,6 +178,7 @@ class Orderbot:
                 lookback_days=s.bot.lookback_days,
                 clock=self.clock,
                 on_alerts=self.notifier.wake,
+                writer=self.writer,
             )
             self.poller.start()
         self.rules.start()
@@ -209,6 +232,7 @@ class Orderbot:
             ("poller", self.poller.stop if self.poller else None),
             ("rules", self.rules.stop if self.rules else None),
             ("notifier", self.notifier.stop if self.notifier else None),
+            ("lease", self.writer.stop if self.writer else None),
             ("ingram", self.client.aclose if self.client else None),
             ("store", self.store.close if self.store else None),
         ]
@@ -271,9 +295,16 @@ class Orderbot:
             )
         else:
             slack = PartHealth(True, "answering Slack requests (HTTP mode)")
-        last = await self.store.run(last_poll)
-        last_ok = await self.store.run(last_successful_poll)
+        store = store_health(self.store.describe_fault())
+        writer = writer_health(self.writer.describe() if self.writer else "not started")
+        try:
+            last = await self.store.run(last_poll)
+            last_ok = await self.store.run(last_successful_poll)
+            stats = await self.store.run(outbox_stats, now)
+        except StoreUnavailable:
+            return {"slack": slack, "store": store_health(self.store.describe_fault())}
         report = self.poller.last_report if self.poller else None
+        standby = self.writer is not None and not self.writer.held
         poller = poller_health(
             interval=self.settings.bot.poll_interval,
             last=last,
@@ -281,57 +312,25 @@ class Orderbot:
             skipped=report.skipped if report else None,
             started_at=self.started_at,
             now=now,
+            standby=standby,
         )
-        outbox = outbox_health(await self.store.run(outbox_stats, now), now)
-        return {"slack": slack, "poller": poller, "outbox": outbox}
+        outbox = outbox_health(stats, now, standby=standby)
+        return {
+            "slack": slack,
+            "store": store,
+            "writer": writer,
+            "poller": poller,
+            "outbox": outbox,
+        }
 
 
-# --- orderbot poll --once --------------------------------------------------------------------
-
-
-class PollOutcome:
-    """What ``orderbot poll --once`` prints, and whether it succeeded."""
-
-    def __init__(self, ok: bool, summary: str, problem: str = "") -> None:
-        self.ok = ok
-        self.summary = summary
-        self.problem = problem
-
-
-async def poll_once(
-    ingram: IngramSettings,
-    slack: SlackSettings,
-    bot: BotSettings,
-    *,
-    clock: Clock = utc_now,
-    delivery_timeout: float = 30.0,
-) -> PollOutcome:
-    """One poll, then deliver what it (or an earlier run) left in the outbox."""
-    rules = load_rules(bot.rules_location())
-    async with await AsyncStore.open(bot.db_path) as store:
-        async with IngramClient(ingram, clock=clock) as client:
-            poller = Poller(
-                client, store, rules, interval=0, lookback_days=bot.lookback_days, clock=clock
-            )
-            report = await poller.poll_once()
-        notifier = Notifier(store, web_client(slack), clock=clock)
-        delivery = await notifier.drain(delivery_timeout)
-    if report.skipped:
-        return PollOutcome(True, f"poll skipped: {report.skipped}")
-    if not report.ok:
-        return PollOutcome(
-            False,
-            f"poll failed after {report.calls} Ingram calls; nothing was changed",
-            f"Ingram could not be read: {report.error}",
+async def warn_if_new(store: AsyncStore) -> None:
+    """A new, empty database makes the next poll a baseline: say so, in case the path is
+    wrong (a volume not mounted, a typo in ORDERBOT_DB)."""
+    if store.created or (await store.run(read_poll_basis)).baseline:
+        log.warning(
+            "ORDERBOT_DB=%s is a new, empty database: the first poll records a baseline and"
+            " posts no alerts. If orderbot ran before, check ORDERBOT_DB (and the volume it is"
+            " on) or restore a backup (see README, Operations).",
+            store.path,
         )
-    summary = (
-        f"poll ok{' (baseline: no alerts on a first poll)' if report.baseline else ''}:"
-        f" {report.orders} orders, {report.suborders} shipments, {report.calls} Ingram calls,"
-        f" {report.events} changes, {report.alerts} alerts; delivered {delivery.delivered}"
-    )
-    if delivery.pending or delivery.dead:
-        summary += (
-            f"; {delivery.pending} still waiting in the outbox (kept for the next run),"
-            f" {delivery.dead} dead letters"
-        )
-    return PollOutcome(True, summary)

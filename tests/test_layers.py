@@ -19,8 +19,15 @@ BOT = ROOT / "bot"
 #: layers below it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.__main__", "bot.cli", "bot.demo", "bot.sandbox"),
-    ("bot.runtime",),
-    ("bot.slack", "bot.watch", "bot.orders", "bot.health", "bot.config"),
+    ("bot.runtime", "bot.poll_once"),
+    (
+        "bot.slack",
+        "bot.watch",
+        "bot.orders",
+        "bot.health",
+        "bot.config",
+        "bot.variables",
+    ),
     ("bot.store", "bot.ingram"),
     ("bot", "bot.clock", "bot.log", "bot.tasks", "bot.headers", "bot.shipped"),
 )

@@ -6,7 +6,6 @@ import argparse
 import os
 
 from bot.cli.common import (
-    EXIT_INGRAM,
     EXIT_OK,
     EXIT_REFUSED,
     Fail,
@@ -50,7 +49,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def cmd_poll(args: argparse.Namespace) -> int:
-    from bot.runtime import poll_once
+    from bot.poll_once import poll_once
 
     settings = load_settings(signing=False)
     log_as_configured(settings)
@@ -59,7 +58,7 @@ async def cmd_poll(args: argparse.Namespace) -> int:
     )
     out(outcome.summary)
     if not outcome.ok:
-        raise Fail(outcome.problem, EXIT_INGRAM)
+        raise Fail(outcome.problem, outcome.status)
     return EXIT_OK
 
 

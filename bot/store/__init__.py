@@ -13,10 +13,13 @@ One module per table family; callers import from ``bot.store``:
 * ``schema``: ``open_db`` and the migrations; ``unusable`` says why a file cannot be used
 * ``snapshot``: the shipments the watcher last read
 * ``polls``: the poll log and its events; ``save_poll`` writes a whole poll at once
-* ``outbox``: the Slack messages to post, and the alert threads
+* ``outbox``: the Slack messages to post, from pending through sending to delivered
+* ``threads``: the alert threads, and the Slack ID of each channel the rules name
 * ``confirmations``: delete confirmations and the audit trail
+* ``lease``: the writer lease (one process polls and delivers per database)
 * ``meta``: a small key/value table
-* ``asyncstore``: ``AsyncStore``, the store's own thread for async code
+* ``faults``: what failed when the database fails (disk full, read-only, replaced file)
+* ``asyncstore``: ``AsyncStore``, the store's own thread for async code, which notices faults
 """
 
 from bot.store.asyncstore import AsyncStore
@@ -30,33 +33,46 @@ from bot.store.confirmations import (
     get_confirmation,
     write_audit,
 )
+from bot.store.faults import StoreFault, StoreUnavailable
+from bot.store.lease import (
+    Lease,
+    LeaseHolder,
+    LeaseLost,
+    claim_lease,
+    get_lease,
+    release_lease,
+    renew_lease,
+)
 from bot.store.meta import get_meta, set_meta
 from bot.store.outbox import (
     OutboxMessage,
     OutboxRow,
     OutboxStats,
+    begin_attempt,
+    channel_queue,
+    channels_with_work,
     dead_letters,
-    due_in_channel_order,
     due_outbox,
     get_outbox,
-    get_thread,
     mark_dead,
     mark_delivered,
     mark_retry,
     next_due_at,
     outbox_stats,
     record_delivery,
-    set_thread,
 )
 from bot.store.polls import (
+    PollBasis,
     PollEvent,
     PollRow,
+    StaleSnapshot,
     StoredEvent,
     events_of_poll,
     events_since,
     last_poll,
     last_successful_poll,
     polls_since,
+    read_poll_basis,
     record_failed_poll,
     save_poll,
 )
@@ -69,37 +85,51 @@ from bot.store.snapshot import (
     load_snapshot,
     snapshot_count,
 )
+from bot.store.threads import channel_id, get_thread, learn_channel, set_thread
 
 __all__ = [
     "AsyncStore",
     "AuditRow",
     "ClaimResult",
     "Confirmation",
+    "Lease",
+    "LeaseHolder",
+    "LeaseLost",
     "OutboxMessage",
     "OutboxRow",
     "OutboxStats",
+    "PollBasis",
     "PollEvent",
     "PollRow",
     "SnapshotRow",
+    "StaleSnapshot",
     "StoreError",
+    "StoreFault",
+    "StoreUnavailable",
     "StoredEvent",
     "SuborderState",
     "audit_log",
+    "begin_attempt",
+    "channel_id",
+    "channel_queue",
+    "channels_with_work",
     "claim_confirmation",
+    "claim_lease",
     "create_confirmation",
     "current_holds",
     "dead_letters",
-    "due_in_channel_order",
     "due_outbox",
     "events_of_poll",
     "events_since",
     "get_confirmation",
+    "get_lease",
     "get_meta",
     "get_outbox",
     "get_snapshot_row",
     "get_thread",
     "last_poll",
     "last_successful_poll",
+    "learn_channel",
     "load_snapshot",
     "mark_dead",
     "mark_delivered",
@@ -108,8 +138,11 @@ __all__ = [
     "open_db",
     "outbox_stats",
     "polls_since",
+    "read_poll_basis",
     "record_delivery",
     "record_failed_poll",
+    "release_lease",
+    "renew_lease",
     "save_poll",
     "set_meta",
     "set_thread",

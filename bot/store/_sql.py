@@ -1,7 +1,10 @@
-"""Little helpers the store's modules share: query rows as dicts, optional timestamps."""
+"""Little helpers the store's modules share: query rows as dicts, optional timestamps, and
+write transactions that take the lock first."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,3 +26,37 @@ def dict_rows(
     cursor = db.execute(sql, params)
     keys = [d[0] for d in cursor.description]
     return (dict(zip(keys, row, strict=True)) for row in cursor)
+
+
+@contextlib.contextmanager
+def immediate(db: Database) -> Iterator[Database]:
+    """A write transaction that takes SQLite's write lock at its start (``BEGIN IMMEDIATE``).
+
+    A plain ``BEGIN`` takes the lock at the first write, and in WAL mode a transaction that
+    read first and then finds another writer got there in between fails at once with
+    SQLITE_BUSY, whatever the busy timeout. Taking the lock first makes every read inside
+    see what the write will be checked against (the lease, a row's state). Nested inside a
+    transaction already open, it is a savepoint of that one.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        _rollback(db)
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        _rollback(db)
+        raise
+
+
+def _rollback(db: Database) -> None:
+    """Undo the open transaction; a connection the disk has failed may refuse even that,
+    and SQLite rolls back on its own then, so the original error is what is raised."""
+    with contextlib.suppress(sqlite3.Error):
+        db.conn.rollback()

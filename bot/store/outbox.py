@@ -1,9 +1,22 @@
-"""The outbox (the Slack messages the watcher queued, posted or gave up on) and the alert
-threads (the first message about an order in a channel, which later ones reply in).
+"""The outbox: the Slack messages the watcher queued, is posting, posted, or gave up on.
+
+A row's life::
+
+    pending --begin_attempt--> sending --mark_delivered/record_delivery--> delivered
+       ^                          |  \\--mark_dead--> dead
+       \\------mark_retry---------/
+
+``begin_attempt`` is committed BEFORE the HTTP call, with the attempt's time, so a crash at
+any moment leaves a trace: a row found in ``sending`` that no live attempt of this process
+owns may already be in Slack. So may a row whose attempt ended without Slack's answer (a
+timeout, a dropped connection, a body that is not Slack's JSON): ``mark_retry(...,
+uncertain=True)`` keeps the earliest such attempt's time in ``uncertain_since``, until the
+row is delivered. Before posting an uncertain row again the notifier looks for it in the
+channel (``bot.watch.readback``); nothing else ever reads a channel back.
 
 Polls queue messages in their own transaction (``serialize`` and ``queue``, called by
-``bot.store.polls.save_poll``); the notifier takes them with ``due_in_channel_order`` and
-records each outcome with ``record_delivery``, ``mark_retry`` or ``mark_dead``.
+``bot.store.polls.save_poll``). Every transition only moves a row that is still pending or
+sending, so a row delivered (or dead) stays so.
 """
 
 from __future__ import annotations
@@ -19,6 +32,10 @@ from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
 from bot.store._sql import dict_rows, optional_time
+from bot.store.threads import learn_channel, set_thread
+
+#: The states of an outbox row.
+PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
 
 
 class OutboxMessage(Protocol):
@@ -52,11 +69,13 @@ QueuedRow = tuple[str, str, str, str, str, str, str, str]
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
-    """One Slack message waiting to be posted, posted, or given up on (a dead letter).
+    """One Slack message waiting to be posted, being posted, posted, or given up on.
 
-    ``status`` is "pending", "delivered" or "dead"; ``kind`` is "alert" or "digest";
-    ``channel`` is the rule's channel as written, ``slack_channel``/``slack_ts`` what Slack
-    answered when it was posted.
+    ``status`` is "pending", "sending", "delivered" or "dead"; ``kind`` is "alert" or
+    "digest"; ``channel`` is the rule's channel as written, ``slack_channel``/``slack_ts``
+    what Slack answered when it was posted. ``sending_at`` is when the latest attempt began,
+    ``target_channel``/``target_thread_ts`` where it posted (a thread reply has a thread),
+    ``uncertain_since`` when the earliest attempt began that may have reached Slack unseen.
     """
 
     id: int
@@ -75,6 +94,17 @@ class OutboxRow:
     delivered_at: datetime | None
     slack_channel: str | None
     slack_ts: str | None
+    sending_at: datetime | None = None
+    uncertain_since: datetime | None = None
+    target_channel: str | None = None
+    target_thread_ts: str | None = None
+
+    def may_be_in_slack_since(self) -> datetime | None:
+        """When the earliest attempt began that may be in Slack although it was not recorded
+        as delivered, for a row no live attempt owns; None when no attempt can be."""
+        if self.status == SENDING and self.sending_at is not None:
+            return min(self.uncertain_since or self.sending_at, self.sending_at)
+        return self.uncertain_since
 
     @classmethod
     def _from(cls, r: dict[str, Any]) -> OutboxRow:
@@ -95,18 +125,24 @@ class OutboxRow:
             optional_time(r["delivered_at"]),
             r["slack_channel"],
             r["slack_ts"],
+            optional_time(r.get("sending_at")),
+            optional_time(r.get("uncertain_since")),
+            r.get("target_channel"),
+            r.get("target_thread_ts"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxStats:
-    """The outbox at a glance: messages still to post (``due`` of them may go now), when the
-    oldest was queued, and how many are dead letters."""
+    """The outbox at a glance: messages still to post (``due`` of them may go now; of all
+    of them ``uncertain`` may be in Slack already), when the oldest was queued, and how many
+    are dead letters."""
 
     pending: int
     oldest_pending_at: datetime | None
     dead: int
     due: int = 0
+    uncertain: int = 0
 
 
 def serialize(alerts: Iterable[OutboxMessage], at: str) -> list[QueuedRow]:
@@ -138,6 +174,32 @@ def queue(conn: sqlite3.Connection, poll_id: int, rows: Iterable[QueuedRow]) -> 
     )
 
 
+# --- reading ----------------------------------------------------------------------------------
+
+
+def channels_with_work(db: Database) -> list[str]:
+    """The channels (as the rules name them) that have messages pending or being sent."""
+    rows = db.execute(
+        "SELECT DISTINCT channel FROM outbox WHERE status IN ('pending', 'sending')"
+        " ORDER BY channel"
+    )
+    return [row[0] for row in rows]
+
+
+def channel_queue(db: Database, channel: str, limit: int) -> list[OutboxRow]:
+    """The first ``limit`` messages of ``channel`` still to post (pending or sending), in the
+    order they were queued: the order Slack must show them in."""
+    return [
+        OutboxRow._from(r)
+        for r in dict_rows(
+            db,
+            "SELECT * FROM outbox WHERE channel = ? AND status IN ('pending', 'sending')"
+            " ORDER BY id LIMIT ?",
+            [channel, limit],
+        )
+    ]
+
+
 def due_outbox(db: Database, now: datetime, limit: int = 100) -> list[OutboxRow]:
     """Pending messages whose next attempt is due at ``now``, oldest first."""
     return [
@@ -149,22 +211,6 @@ def due_outbox(db: Database, now: datetime, limit: int = 100) -> list[OutboxRow]
             [iso(now), limit],
         )
     ]
-
-
-def due_in_channel_order(db: Database, now: datetime, limit: int) -> list[OutboxRow]:
-    """Pending messages due at ``now``, oldest first, without those queued behind a message
-    of the same channel that is waiting for a retry (so a channel never goes out of order)."""
-    rows = due_outbox(db, now, limit)
-    if not rows:
-        return rows
-    heads = dict(
-        db.execute(
-            "SELECT channel, min(id) FROM outbox WHERE status = 'pending' AND next_attempt_at > ?"
-            " GROUP BY channel",
-            [iso(now)],
-        ).fetchall()
-    )
-    return [r for r in rows if r.channel not in heads or r.id < heads[r.channel]]
 
 
 def next_due_at(db: Database) -> datetime | None:
@@ -179,49 +225,25 @@ def get_outbox(db: Database, id: int) -> OutboxRow | None:
     return OutboxRow._from(rows[0]) if rows else None
 
 
-def mark_delivered(db: Database, id: int, *, slack_channel: str, ts: str, at: datetime) -> bool:
-    """Record that Slack accepted a pending message; False if it was not pending."""
-    cursor = db.execute(
-        "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,"
-        " slack_channel = ?, slack_ts = ?, last_error = NULL"
-        " WHERE id = ? AND status = 'pending'",
-        [iso(at), slack_channel, ts, id],
-    )
-    return cursor.rowcount == 1
-
-
-def mark_retry(db: Database, id: int, *, error: str, next_attempt_at: datetime) -> bool:
-    """Record a failed attempt at a pending message and when to try again."""
-    cursor = db.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-        " WHERE id = ? AND status = 'pending'",
-        [error, iso(next_attempt_at), id],
-    )
-    return cursor.rowcount == 1
-
-
-def mark_dead(db: Database, id: int, *, error: str) -> bool:
-    """Give up on a pending message after a permanent error: it becomes a dead letter."""
-    cursor = db.execute(
-        "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?"
-        " WHERE id = ? AND status = 'pending'",
-        [error, id],
-    )
-    return cursor.rowcount == 1
-
-
 def outbox_stats(db: Database, now: datetime) -> OutboxStats:
     """The outbox backlog (and how much of it is due at ``now``) and the dead letters."""
-    pending, oldest, due, dead = db.execute(
+    pending, oldest, due, uncertain, dead = db.execute(
         "SELECT"
-        " count(*) FILTER (WHERE status = 'pending'),"
-        " min(created_at) FILTER (WHERE status = 'pending'),"
+        " count(*) FILTER (WHERE status IN ('pending', 'sending')),"
+        " min(created_at) FILTER (WHERE status IN ('pending', 'sending')),"
         " count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= ?),"
+        " count(*) FILTER (WHERE status = 'sending' OR uncertain_since IS NOT NULL),"
         " count(*) FILTER (WHERE status = 'dead')"
         " FROM outbox WHERE status <> 'delivered'",
         [iso(now)],
     ).fetchone()
-    return OutboxStats(pending=pending, oldest_pending_at=optional_time(oldest), dead=dead, due=due)
+    return OutboxStats(
+        pending=pending,
+        oldest_pending_at=optional_time(oldest),
+        dead=dead,
+        due=due,
+        uncertain=uncertain,
+    )
 
 
 def dead_letters(db: Database, limit: int = 10) -> list[OutboxRow]:
@@ -234,32 +256,67 @@ def dead_letters(db: Database, limit: int = 10) -> list[OutboxRow]:
     ]
 
 
-# --- Threads ------------------------------------------------------------------------------------
+# --- transitions ------------------------------------------------------------------------------
 
 
-def get_thread(db: Database, channel: str, ordernumber: str) -> tuple[str, str] | None:
-    """The (Slack channel ID, ts) of the first alert about an order in a rule's channel."""
-    row = db.execute(
-        "SELECT slack_channel, ts FROM threads WHERE channel = ? AND ordernumber = ?",
-        [channel, ordernumber],
-    ).fetchone()
-    return (row[0], row[1]) if row else None
+def begin_attempt(
+    db: Database,
+    id: int,
+    *,
+    at: datetime,
+    target_channel: str,
+    target_thread_ts: str | None,
+) -> bool:
+    """Record that an attempt to post a message starts now, and where it posts; commit this
+    BEFORE the HTTP call. A row found in ``sending`` (an earlier attempt that left no
+    outcome) keeps that attempt's time as uncertain. False if the row is delivered or dead."""
+    cursor = db.execute(
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1,"
+        " uncertain_since = CASE WHEN status = 'sending'"
+        "   THEN coalesce(uncertain_since, sending_at) ELSE uncertain_since END,"
+        " sending_at = ?, target_channel = ?, target_thread_ts = ?"
+        " WHERE id = ? AND status IN ('pending', 'sending')",
+        [iso(at), target_channel, target_thread_ts, id],
+    )
+    return cursor.rowcount == 1
 
 
-def set_thread(
-    db: Database, channel: str, ordernumber: str, slack_channel: str, ts: str
-) -> tuple[str, str]:
-    """Remember the thread of an order in a channel; the first one wins. Returns the thread
-    now on record (the earlier one, if there was one)."""
-    with db.atomic():
-        db.conn.execute(
-            "INSERT INTO threads (channel, ordernumber, slack_channel, ts) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (channel, ordernumber) DO NOTHING",
-            [channel, ordernumber, slack_channel, ts],
-        )
-        stored = get_thread(db, channel, ordernumber)
-    assert stored is not None
-    return stored
+def mark_delivered(db: Database, id: int, *, slack_channel: str, ts: str, at: datetime) -> bool:
+    """Record that the message is in Slack (its post was answered ``ok``, or it was found in
+    the channel); False if it was delivered or dead already."""
+    cursor = db.execute(
+        "UPDATE outbox SET status = 'delivered', delivered_at = ?, slack_channel = ?,"
+        " slack_ts = ?, last_error = NULL, uncertain_since = NULL"
+        " WHERE id = ? AND status IN ('pending', 'sending')",
+        [iso(at), slack_channel, ts, id],
+    )
+    return cursor.rowcount == 1
+
+
+def mark_retry(
+    db: Database, id: int, *, error: str, next_attempt_at: datetime, uncertain: bool = False
+) -> bool:
+    """Put a message back to pending after a failed attempt, to try again at
+    ``next_attempt_at``. ``uncertain``: the attempt ended without Slack's answer, so it may
+    have been posted (the earliest such attempt's time is kept)."""
+    cursor = db.execute(
+        "UPDATE outbox SET status = 'pending', last_error = ?, next_attempt_at = ?,"
+        " uncertain_since = CASE WHEN ? AND status = 'sending'"
+        "   THEN coalesce(uncertain_since, sending_at) ELSE uncertain_since END"
+        " WHERE id = ? AND status IN ('pending', 'sending')",
+        [error, iso(next_attempt_at), int(uncertain), id],
+    )
+    return cursor.rowcount == 1
+
+
+def mark_dead(db: Database, id: int, *, error: str) -> bool:
+    """Give up on a message after a permanent error: it becomes a dead letter."""
+    cursor = db.execute(
+        "UPDATE outbox SET status = 'dead', last_error = ?"
+        " WHERE id = ? AND status IN ('pending', 'sending')",
+        [error, id],
+    )
+    return cursor.rowcount == 1
 
 
 def record_delivery(
@@ -271,11 +328,14 @@ def record_delivery(
     at: datetime,
     start_threads: bool,
 ) -> bool:
-    """Mark a message delivered and, for a top-level post, make it the thread of the orders
-    it is about that have none yet, in one transaction."""
+    """Mark a message delivered, remember the Slack ID of its channel and, for a top-level
+    post, make it the thread of the orders it is about that have none yet, in one
+    transaction."""
     with db.atomic():
         delivered = mark_delivered(db, row.id, slack_channel=slack_channel, ts=ts, at=at)
-        if delivered and start_threads:
-            for number in row.ordernumbers:
-                set_thread(db, row.channel, number, slack_channel, ts)
+        if delivered:
+            learn_channel(db, row.channel, slack_channel, at)
+            if start_threads:
+                for number in row.ordernumbers:
+                    set_thread(db, row.channel, number, slack_channel, ts)
     return delivered

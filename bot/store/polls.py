@@ -3,6 +3,12 @@
 ``save_poll`` records a successful poll in ONE transaction: its ``polls`` row, the snapshot,
 its events and the alerts it queued in the outbox; ``record_failed_poll`` records one that
 could not read Ingram. ``/order status`` and ``/healthz`` read ``last_poll``.
+
+Two polls must never diff against the same snapshot (each would queue the same alerts). A
+poll reads what it diffs against with ``read_poll_basis``: the snapshot, the decision whether
+it is a baseline, and the snapshot's generation (the id of the last successful poll), all in
+one read transaction; ``save_poll`` checks that generation inside its write transaction and
+raises ``StaleSnapshot`` when another poll was saved in between.
 """
 
 from __future__ import annotations
@@ -17,9 +23,53 @@ from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
 from bot.store import outbox, snapshot
-from bot.store._sql import dict_rows
+from bot.store._sql import dict_rows, immediate
 from bot.store.outbox import OutboxMessage
-from bot.store.snapshot import SuborderState
+from bot.store.schema import StoreError
+from bot.store.snapshot import SuborderState, load_snapshot
+
+
+class StaleSnapshot(StoreError):
+    """Another poll was saved after this one read the snapshot: its diff is out of date."""
+
+
+class _Unchecked:
+    """``save_poll`` without a generation to check (tests, benchmarks, one-off tools)."""
+
+
+UNCHECKED = _Unchecked()
+
+
+@dataclass(frozen=True)
+class PollBasis:
+    """What a poll diffs against, read at one moment: the snapshot, whether the poll is a
+    baseline (an empty snapshot and no successful poll yet), and the snapshot's generation."""
+
+    snapshot: dict[str, SuborderState]
+    generation: int | None
+    baseline: bool
+
+
+def _generation(db: Database) -> int | None:
+    row = db.execute("SELECT max(id) FROM polls WHERE ok = 1").fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def read_poll_basis(db: Database) -> PollBasis:
+    """The snapshot, the baseline decision and the generation, in one read transaction."""
+    conn = db.conn
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        generation = _generation(db)
+        current = load_snapshot(db)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    # A baseline is the first successful poll of an empty database: it records, it posts
+    # nothing. (A first poll that found no orders does not make the next one a baseline.)
+    return PollBasis(current, generation, not current and generation is None)
 
 
 class PollEvent(Protocol):
@@ -86,14 +136,18 @@ def save_poll(
     prune_before: datetime | None,
     baseline: bool,
     now: datetime,
+    expected_generation: int | _Unchecked | None = UNCHECKED,
 ) -> int:
     """Record a successful poll in ONE transaction and return its id.
 
     Upserts every shipment read (new ones inserted, known ones refreshed keeping
     ``first_seen``, ``hold_since`` maintained, ``last_seen`` set to ``now`` for all), deletes
-    shipments entered before ``prune_before`` that this poll did not see (also those without
-    an entry time), records the events and queues the alerts in the outbox, due at ``now``.
-    Either all of it is written or, if anything fails, none of it.
+    the shipments whose entry time is before ``prune_before`` (and those without one that no
+    poll saw since then), records the events and queues the alerts in the outbox, due at
+    ``now``. Either all of it is written or, if anything fails, none of it.
+
+    ``expected_generation`` is the generation of the snapshot the poll diffed against
+    (``read_poll_basis``): ``StaleSnapshot`` if another poll was saved since.
     """
     at = iso(now)
     # Serialize before the transaction opens, so a bad alert cannot leave it half done.
@@ -102,7 +156,13 @@ def save_poll(
     ]
     outbox_rows = outbox.serialize(alerts, at)
     conn = db.conn
-    with db.atomic():
+    with immediate(db):
+        if not isinstance(expected_generation, _Unchecked):
+            found = _generation(db)
+            if found != expected_generation:
+                raise StaleSnapshot(
+                    f"another poll (#{found}) was saved after this one read the snapshot"
+                )
         poll_id = conn.execute(
             "INSERT INTO polls (started_at, finished_at, duration_s, calls, orders, suborders,"
             " events, alerts, ok, error, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, ?)",
@@ -135,7 +195,7 @@ def record_failed_poll(
     db: Database, *, started_at: datetime, finished_at: datetime, calls: int, error: str
 ) -> int:
     """Record a poll that could not read Ingram (nothing else changes); returns its id."""
-    with db.atomic():
+    with immediate(db):
         poll_id = db.conn.execute(
             "INSERT INTO polls (started_at, finished_at, duration_s, calls, orders, suborders,"
             " events, alerts, ok, error, baseline) VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, 0)",

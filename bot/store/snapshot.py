@@ -184,11 +184,18 @@ def write_readings(conn: sqlite3.Connection, current: Iterable[SuborderState], a
 
 
 def prune(conn: sqlite3.Connection, before: datetime, at: str) -> None:
-    """Delete the shipments entered before ``before`` that the poll of ``at`` did not see
-    (also those without an entry time); part of the poll's transaction."""
+    """Delete the shipments entered before ``before`` (the start of the lookback window)
+    that the poll of ``at`` did not see; part of the poll's transaction.
+
+    Only its entry time takes a shipment out: one that a poll did not list although it is
+    still in the window stays (a short read must not make it "new" at the next poll), and
+    one without an entry time stays until no poll has seen it for the whole window.
+    """
     conn.execute(
-        "DELETE FROM snapshot WHERE entrytimestamp < ? AND last_seen <> ?",
-        (iso(before), at),
+        "DELETE FROM snapshot WHERE last_seen <> :at AND ("
+        " (entrytimestamp <> '' AND entrytimestamp < :before)"
+        " OR (entrytimestamp = '' AND last_seen < :before))",
+        {"at": at, "before": iso(before)},
     )
 
 

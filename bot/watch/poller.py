@@ -19,7 +19,16 @@ in a worker thread and SQLite runs on the store's thread, so the event loop stay
 
 The snapshot is read from SQLite, on the store's thread, while the pages are being fetched,
 so reading it costs the poll no time; nothing is cached between polls, so a failed or
-cancelled poll, or one by another process, leaves nothing to reconcile.
+cancelled poll, or one by another process, leaves nothing to reconcile. The snapshot, the
+baseline decision and the snapshot's generation are read in one transaction
+(``read_poll_basis``), and the save checks the generation: if another poll was saved in
+between, the poll diffs again against the new snapshot (no Ingram call), so two polls never
+queue the same alerts.
+
+* Only the writer polls: before each poll the poller waits until ``writer`` is open (this
+  process holds the writer lease and the database takes writes); a poll whose save fails
+  because the database failed (or the lease was lost) changes nothing and is not retried
+  until the gate opens again.
 """
 
 from __future__ import annotations
@@ -35,21 +44,24 @@ from datetime import datetime, timedelta
 from bot.clock import Clock, utc_now
 from bot.ingram.client import IngramClient
 from bot.ingram.errors import IngramError, OutsideWindowError
-from bot.ingram.models import SearchQuery
-from bot.ingram.ratelimit import Priority
-from bot.ingram.windows import is_available, next_opening, window_for
 from bot.store import (
     AsyncStore,
+    LeaseLost,
+    PollBasis,
+    StaleSnapshot,
+    StoreUnavailable,
     SuborderState,
-    last_successful_poll,
-    load_snapshot,
+    read_poll_basis,
     record_failed_poll,
     save_poll,
 )
 from bot.tasks import cancel
 from bot.watch.alerts import NewAlert, build_alerts
-from bot.watch.changes import Event, diff, rows_from_orders
+from bot.watch.availability import AvailabilityWindow
+from bot.watch.changes import Event, diff
+from bot.watch.reading import Fetched, read_window
 from bot.watch.rules import RuleSet
+from bot.watch.writer import Writer
 
 log = logging.getLogger("orderbot.poller")
 
@@ -85,15 +97,6 @@ def _skipped(reason: str) -> PollReport:
 
 
 @dataclass
-class _Fetched:
-    """What a poll read: one row per shipment (last reading wins) and the order count."""
-
-    rows: dict[str, SuborderState]
-    orders: int
-    link_only: int
-
-
-@dataclass
 class _Derived:
     """What a poll derived from what it read."""
 
@@ -115,9 +118,11 @@ class Poller:
         lookback_days: int = 30,
         clock: Clock = utc_now,
         on_alerts: Callable[[], None] | None = None,
+        writer: Writer | None = None,
     ) -> None:
         self.client = client
         self.store = store
+        self.writer = writer or Writer(store, clock=clock)
         #: The rules each poll uses (read when it starts; ``serve`` replaces them on a reload).
         self.rules = rules
         self.interval = interval
@@ -128,8 +133,7 @@ class Poller:
         self.last_report: PollReport | None = None
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        # Whether the log has said that the window is closed (said once per closed period).
-        self._closed_logged = False
+        self.window = AvailabilityWindow(client)
 
     def __repr__(self) -> str:
         return f"<Poller every {self.interval:g}s, {len(self.rules)} rules, running={self.running}>"
@@ -158,6 +162,7 @@ class Poller:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            await self.writer.wait_open()
             began = loop.time()
             try:
                 await self.poll_once()
@@ -169,40 +174,6 @@ class Poller:
 
     # --- one poll --------------------------------------------------------------------------
 
-    def _window_closed(self, now: datetime) -> str | None:
-        """Why the poll must be skipped now (None when Ingram is available); logs the change
-        between open and closed once each way."""
-        client = self.client
-        if not client.windows_enforced:
-            return None
-        try:
-            available = is_available(client.country, now)
-        except KeyError:  # a country the spec has no window for: let Ingram decide
-            return None
-        if available:
-            if self._closed_logged:
-                log.info(
-                    "Ingram's availability window for %s is open again; polling resumes",
-                    client.country,
-                )
-                self._closed_logged = False
-            return None
-        opens = next_opening(client.country, now)
-        reason = (
-            f"outside window: Ingram's APIs for {client.country} answer"
-            f" {window_for(client.country).describe()}; opens {opens.isoformat()}"
-        )
-        if not self._closed_logged:
-            log.info(
-                "Ingram's availability window for %s is closed; polls are skipped until it"
-                " opens at %s (set ORDERBOT_IGNORE_WINDOWS=1 if your account answers around"
-                " the clock)",
-                client.country,
-                opens.isoformat(),
-            )
-            self._closed_logged = True
-        return reason
-
     async def poll_once(self) -> PollReport:
         """One poll (polls never overlap). Never raises for Ingram errors: the report says
         ``ok=False`` with the error, and a failed poll is recorded."""
@@ -213,7 +184,7 @@ class Poller:
 
     async def _poll(self) -> PollReport:
         started_at = self.clock()
-        closed = self._window_closed(started_at)
+        closed = self.window.closed(started_at)
         if closed is not None:
             return _skipped(closed)
         began = time.perf_counter()
@@ -222,42 +193,32 @@ class Poller:
         rules = self.rules  # rules reloaded while this poll runs apply from the next one
 
         # The snapshot is read on the store's thread while the pages are fetched.
-        snapshot_task = asyncio.ensure_future(self.store.run(load_snapshot))
+        basis_task = asyncio.ensure_future(self.store.run(read_poll_basis))
         try:
-            fetched = await self._fetch(window_start, started_at)
-            previous = await snapshot_task
-            had_success = await self.store.run(last_successful_poll) is not None
+            fetched = await read_window(self.client, window_start, started_at)
+            basis = await basis_task
         except OutsideWindowError as exc:
-            await _discard(snapshot_task)
-            self._closed_logged = True
-            log.info("the availability window closed during the poll; it is skipped: %s", exc)
+            await _discard(basis_task)
+            self.window.closed_during_poll(exc)
             return _skipped(f"outside window: {exc}")
         except IngramError as exc:
-            await _discard(snapshot_task)
+            await _discard(basis_task)
             return await self._failed(started_at, began, calls_before, str(exc))
+        except StoreUnavailable as exc:  # the store logged it; the writer's gate closes
+            await _discard(basis_task)
+            return self._unsaved(calls_before, began, str(exc))
         except BaseException:
-            await _discard(snapshot_task)
+            await _discard(basis_task)
             raise
         fetched_at = time.perf_counter()
-        # A baseline is the first successful poll of an empty database: it records, it posts
-        # nothing. (A first poll that found no orders does not make the next one a baseline.)
-        baseline = not previous and not had_success
-        derived = await asyncio.to_thread(self._derive, previous, fetched, baseline, rules)
-        finished_at = self.clock()
         calls = self.client.stats.calls - calls_before
-        poll_id = await self.store.run(
-            save_poll,
-            started_at=started_at,
-            finished_at=finished_at,
-            calls=calls,
-            orders=fetched.orders,
-            current=derived.current,
-            events=derived.events,
-            alerts=derived.alerts,
-            prune_before=window_start,
-            baseline=baseline,
-            now=started_at,
-        )
+        try:
+            saved = await self._save(started_at, window_start, fetched, basis, calls, rules)
+        except (StoreUnavailable, LeaseLost) as exc:
+            log.warning("the poll could not be saved (%s); nothing was changed", exc)
+            return self._unsaved(calls_before, began, str(exc))
+        derived, basis, poll_id = saved
+        baseline = basis.baseline
         done = time.perf_counter()
         report = PollReport(
             ok=True,
@@ -300,26 +261,46 @@ class Poller:
                 log.exception("on_alerts failed (the alerts are safe in the outbox)")
         return report
 
-    async def _fetch(self, start: datetime, end: datetime) -> _Fetched:
-        """Every order entered in [start, end], page by page, kept only as snapshot rows."""
-        rows: dict[str, SuborderState] = {}
-        numbers: set[str] = set()
-        link_only = 0
-        texts: dict[str, str] = {}
-        query = SearchQuery(start=start, end=end)
-        async for page in self.client.iter_pages(query, priority=Priority.BACKGROUND):
-            for order in page.orders:
-                numbers.add(order.ordernumber)
-                if not order.details:
-                    link_only += 1
-            for row in rows_from_orders(page.orders):
-                rows[row.subordernumber] = _compact(row, texts)
-        return _Fetched(rows, len(numbers), link_only)
+    async def _save(
+        self,
+        started_at: datetime,
+        window_start: datetime,
+        fetched: Fetched,
+        basis: PollBasis,
+        calls: int,
+        rules: RuleSet,
+    ) -> tuple[_Derived, PollBasis, int]:
+        """Diff against ``basis`` and save; diff again if another poll saved first."""
+        for _attempt in range(5):
+            derived = await asyncio.to_thread(
+                self._derive, basis.snapshot, fetched, basis.baseline, rules
+            )
+            try:
+                poll_id = await self.store.write(
+                    save_poll,
+                    started_at=started_at,
+                    finished_at=self.clock(),
+                    calls=calls,
+                    orders=fetched.orders,
+                    current=derived.current,
+                    events=derived.events,
+                    alerts=derived.alerts,
+                    prune_before=window_start,
+                    baseline=basis.baseline,
+                    now=started_at,
+                    expected_generation=basis.generation,
+                )
+            except StaleSnapshot as exc:
+                log.info("%s; comparing again with the snapshot it saved", exc)
+                basis = await self.store.run(read_poll_basis)
+                continue
+            return derived, basis, poll_id
+        raise StoreUnavailable("the snapshot kept changing under the poll (another writer?)")
 
     def _derive(
         self,
         previous: Mapping[str, SuborderState],
-        fetched: _Fetched,
+        fetched: Fetched,
         baseline: bool,
         rules: RuleSet,
     ) -> _Derived:
@@ -335,6 +316,12 @@ class Poller:
         alerts = build_alerts(events, rules) if events else []
         return _Derived(current, events, alerts)
 
+    def _unsaved(self, calls_before: int, began: float, error: str) -> PollReport:
+        """A poll that the database could not take: nothing changed, nothing recorded."""
+        calls = self.client.stats.calls - calls_before
+        duration = time.perf_counter() - began
+        return PollReport(False, None, calls, 0, 0, 0, 0, duration, error, False, None)
+
     async def _failed(
         self, started_at: datetime, began: float, calls_before: int, error: str
     ) -> PollReport:
@@ -342,7 +329,7 @@ class Poller:
         calls = self.client.stats.calls - calls_before
         poll_id: int | None = None
         try:
-            poll_id = await self.store.run(
+            poll_id = await self.store.write(
                 record_failed_poll,
                 started_at=started_at,
                 finished_at=self.clock(),
@@ -370,21 +357,6 @@ class Poller:
             baseline=False,
             poll_id=poll_id,
         )
-
-
-def _compact(row: SuborderState, texts: dict[str, str]) -> SuborderState:
-    """The row with one shared string object per distinct code and text: a poll reads the
-    same few statuses and hold reasons 100,000 times, and each parsed copy costs ~60 bytes."""
-    return SuborderState(
-        row.subordernumber,
-        row.ordernumber,
-        row.customerordernumber,
-        row.entrytimestamp,
-        texts.setdefault(row.statuscode, row.statuscode),
-        texts.setdefault(row.status, row.status),
-        texts.setdefault(row.holdreasoncode, row.holdreasoncode),
-        texts.setdefault(row.holdreason, row.holdreason),
-    )
 
 
 async def _discard(task: asyncio.Future[object] | None) -> None:

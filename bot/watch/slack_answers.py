@@ -1,6 +1,13 @@
 """What Slack's answers to ``chat.postMessage`` mean for the notifier: which errors are worth
-a retry, which are permanent (the message becomes a dead letter), and what an operator
-should do about each permanent one."""
+a retry, which are permanent (the message becomes a dead letter), what an operator should do
+about each permanent one, and which failures leave it unknown whether the post landed.
+
+An answer that is not Slack's JSON (a proxy's HTML page, an empty body, JSON cut short),
+whatever its HTTP status, is never Slack's verdict: it is retried, and since Slack may have
+taken the post before something in between failed, the post is uncertain. So is a timeout
+or a connection dropped after the request went out. Only a refused connection is known not
+to have reached Slack.
+"""
 
 from __future__ import annotations
 
@@ -73,6 +80,33 @@ def error_of(exc: SlackApiError) -> tuple[int, str, Mapping[str, Any]]:
     error = str(data.get("error") or "") if isinstance(data, Mapping) else ""
     headers = getattr(response, "headers", None) or {}
     return status, error or f"http_{status}", headers
+
+
+def is_slack_json(exc: SlackApiError) -> bool:
+    """True when the refused call's answer is Slack's own JSON envelope (``ok`` and, when
+    false, an ``error``); False for an HTML page, an empty or cut-short body."""
+    data = getattr(exc.response, "data", None)
+    return isinstance(data, Mapping) and isinstance(data.get("ok"), bool)
+
+
+def not_json_error(exc: SlackApiError) -> str:
+    """What came back instead of Slack's JSON, for the log: ``HTTP 200, text/html``."""
+    response = exc.response
+    status = getattr(response, "status_code", None) or getattr(response, "status", 0)
+    headers = getattr(response, "headers", None) or {}
+    kind = ""
+    for key, value in dict(headers).items():
+        if str(key).lower() == "content-type":
+            kind = str(value).split(";")[0].strip()
+    if getattr(response, "data", None) is None or not kind:
+        return f"HTTP {status}, an empty or cut-short body instead of Slack's JSON"
+    return f"HTTP {status}, {kind} instead of Slack's JSON"
+
+
+def reached_slack_unseen(exc: BaseException) -> bool:
+    """True when a network failure may have happened after Slack took the request (a
+    timeout, a dropped connection); False when the request never left (refused)."""
+    return not isinstance(exc, aiohttp.ClientConnectorError)
 
 
 def network_error(exc: BaseException) -> str:

@@ -35,6 +35,10 @@ SCOPES_OF_METHOD: dict[str, set[str]] = {
     "chat_update": {"chat:write"},
     "chat_delete": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
+    # The notifier reads a channel back before re-posting an alert in doubt; a channel may be
+    # public or private, so both history scopes.
+    "conversations_history": {"channels:history", "groups:history"},
+    "conversations_replies": {"channels:history", "groups:history"},
 }
 
 

@@ -63,7 +63,8 @@ async def test_healthz_answers(world: SandboxWorld) -> None:
         assert response.status == 200
         body = await response.json()
     assert body["ok"] is True and body["unhealthy"] == []
-    assert set(body["parts"]) == {"slack", "poller", "outbox"}
+    assert set(body["parts"]) == {"slack", "store", "writer", "poller", "outbox"}
+    assert "holds the writer lease" in body["parts"]["writer"]["detail"]
     assert "HTTP mode" in body["parts"]["slack"]["detail"]
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -10,6 +13,8 @@ import pytest
 
 from bot.store import (
     AsyncStore,
+    LeaseLost,
+    StoreUnavailable,
     current_holds,
     due_outbox,
     get_meta,
@@ -59,3 +64,78 @@ async def test_async_store_poll_roundtrip(tmp_path: Path) -> None:
         assert (await s.run(last_poll)).id == poll_id
         assert [h.subordernumber for h in await s.run(current_holds)] == ["20-A-11"]
         assert len(await s.run(due_outbox, T0)) == 1
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+async def test_a_failed_write_is_a_fault_logged_once_until_a_write_succeeds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with await AsyncStore.open(tmp_path / "bot.db") as s:
+        assert s.created and s.fault is None
+        pages = await s.run(lambda db: db.execute("PRAGMA page_count").fetchone()[0])
+        # SQLite's own "database or disk is full", as on a full disk.
+        await s.run(lambda db: db.execute(f"PRAGMA max_page_count = {pages}"))
+        big = "x" * 100_000
+        with caplog.at_level(logging.DEBUG, logger="orderbot.store"):
+            for _ in range(3):
+                with pytest.raises(StoreUnavailable, match="the disk is full"):
+                    await s.write(set_meta, "big", big)
+            assert s.fault is not None and s.fault.operation == "set_meta"
+            assert "the disk is full (SQLITE_FULL)" in s.describe_fault()
+            await s.run(lambda db: db.execute("PRAGMA max_page_count = 1000000"))
+            await s.probe()
+        assert s.fault is None
+        errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert len(errors) == 1 and "polling and delivering stop" in errors[0].getMessage()
+        assert any("takes writes again" in r.getMessage() for r in caplog.records)
+        assert all(r.exc_info is None for r in caplog.records)  # no traceback
+        await s.write(set_meta, "big", big)
+        assert await s.run(get_meta, "big") == big
+
+
+async def test_a_deleted_or_replaced_file_stops_writes(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    async with await AsyncStore.open(path) as s:
+        assert not (await AsyncStore.open(path)).created  # an existing database
+        await s.write(set_meta, "k", "v")
+        path.rename(tmp_path / "moved.db")
+        with pytest.raises(StoreUnavailable, match="deleted while orderbot runs"):
+            await s.write(set_meta, "k", "w")
+        (tmp_path / "moved.db").rename(path)  # put back: the same file again
+        await s.probe()
+        assert s.fault is None
+        other = tmp_path / "other.db"
+        (await AsyncStore.open(other)).path  # noqa: B018 - a second database file
+        os.replace(other, path)
+        with pytest.raises(StoreUnavailable, match="replaced while orderbot runs"):
+            await s.probe()
+        assert "restart orderbot" in s.describe_fault()
+
+
+async def test_a_bug_is_not_a_fault(tmp_path: Path) -> None:
+    async with await AsyncStore.open(tmp_path / "bot.db") as s:
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await s.write(lambda db: db.execute("SELECT * FROM no_such_table"))
+        assert s.fault is None
+        with pytest.raises(sqlite3.IntegrityError):
+            await s.write(lambda db: db.execute("INSERT INTO meta (key) VALUES ('database_id')"))
+        assert s.fault is None
+
+
+async def test_write_runs_behind_the_fence(tmp_path: Path) -> None:
+    async with await AsyncStore.open(tmp_path / "bot.db") as s:
+        seen: list[bool] = []
+        s.fence = lambda db: seen.append(db.conn.in_transaction)
+        await s.write(set_meta, "k", "v")
+        assert seen == [True]
+
+        def refuse(db: object) -> None:
+            raise LeaseLost("not the writer")
+
+        s.fence = refuse
+        with pytest.raises(LeaseLost):
+            await s.write(set_meta, "k", "changed")
+        assert await s.run(get_meta, "k") == "v"
+        assert s.fault is None

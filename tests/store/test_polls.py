@@ -11,12 +11,15 @@ from sqlite_utils import Database
 
 from bot import store
 from bot.store import (
+    StaleSnapshot,
     due_outbox,
     get_snapshot_row,
     last_poll,
     last_successful_poll,
     load_snapshot,
+    read_poll_basis,
     record_failed_poll,
+    save_poll,
 )
 from bot.watch.changes import Event
 from tests.store.helpers import T0, alert, poll, state
@@ -110,3 +113,43 @@ def test_failed_polls_and_last_successful(db: Database) -> None:
     )
     assert last_successful_poll(db).id == ok_id
     assert set(load_snapshot(db)) == {"20-A-11"}
+
+
+def test_the_basis_of_a_poll_and_its_generation(db: Database) -> None:
+    empty = read_poll_basis(db)
+    assert (empty.snapshot, empty.generation, empty.baseline) == ({}, None, True)
+    first = save_poll(
+        db,
+        started_at=T0,
+        finished_at=T0,
+        calls=1,
+        orders=1,
+        current=[state("20-A-11")],
+        events=[],
+        alerts=[],
+        prune_before=None,
+        baseline=True,
+        now=T0,
+        expected_generation=empty.generation,
+    )
+    basis = read_poll_basis(db)
+    assert (list(basis.snapshot), basis.generation, basis.baseline) == (["20-A-11"], first, False)
+
+    # Two polls read the same basis: the first to save wins, the second must diff again.
+    arguments = dict(
+        started_at=T0,
+        finished_at=T0,
+        calls=1,
+        orders=1,
+        current=[state("20-A-11", hold="C3")],
+        events=[],
+        alerts=[alert()],
+        prune_before=None,
+        baseline=False,
+        now=T0 + timedelta(minutes=5),
+    )
+    save_poll(db, **arguments, expected_generation=basis.generation)
+    with pytest.raises(StaleSnapshot, match="another poll"):
+        save_poll(db, **arguments, expected_generation=basis.generation)
+    assert db["outbox"].count == 1
+    assert not db.conn.in_transaction

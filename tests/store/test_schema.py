@@ -22,6 +22,8 @@ def test_open_db_creates_folder_wal_and_schema(tmp_path: Path) -> None:
         assert db.journal_mode == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: see schema.py
+        assert len(get_meta(db, "database_id")) == 16
         assert schema_version(db) == len(MIGRATIONS)
         assert {
             "snapshot",
@@ -32,6 +34,8 @@ def test_open_db_creates_folder_wal_and_schema(tmp_path: Path) -> None:
             "confirmations",
             "audit",
             "meta",
+            "lease",
+            "channels",
         } <= set(db.table_names())
         assert any(i.columns == ["holdreasoncode"] for i in db["snapshot"].indexes)
     finally:

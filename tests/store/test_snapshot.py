@@ -34,7 +34,7 @@ def test_upsert_keeps_first_seen_and_maintains_hold_since(db: Database) -> None:
     assert get_snapshot_row(db, "20-A-11").hold_since == t4
 
 
-def test_prune_deletes_old_unseen_rows_only(db: Database) -> None:
+def test_only_the_entry_time_takes_a_shipment_out_of_the_snapshot(db: Database) -> None:
     old, recent = T0 - timedelta(days=40), T0 - timedelta(days=2)
     poll(
         db,
@@ -51,7 +51,12 @@ def test_prune_deletes_old_unseen_rows_only(db: Database) -> None:
     poll(
         db, [state("20-OLDSEEN-11", entry=old)], now=later, prune_before=later - timedelta(days=30)
     )
-    assert set(load_snapshot(db)) == {"20-OLDSEEN-11", "20-NEW-11"}
+    # NEW was not listed, but it is still in the window: not forgotten on one poll's word;
+    # NODATE has no entry time: it stays until no poll has seen it for the whole window.
+    assert set(load_snapshot(db)) == {"20-OLDSEEN-11", "20-NEW-11", "20-NODATE-11"}
+    month = later + timedelta(days=31)
+    poll(db, [], now=month, prune_before=month - timedelta(days=30))
+    assert set(load_snapshot(db)) == set()
 
 
 def test_no_prune_without_prune_before(db: Database) -> None:

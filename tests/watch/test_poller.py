@@ -109,6 +109,8 @@ class Harness:
 
     def notifier(self, **options: Any) -> Notifier:
         options.setdefault("clock", self.clock)
+        if options["clock"] is self.clock:  # retry deadlines move with the manual clock
+            options.setdefault("monotonic", self.clock.monotonic)
         options.setdefault("per_channel_interval", 0.01)
         options.setdefault("idle_interval", 0.2)
         options.setdefault("backoff_base", 1.0)

@@ -55,8 +55,11 @@ class Fault:
     mode: str = "error"
     record: bool = True
     hang: float = 3600.0
+    channel: str | None = None  # only calls naming this channel (as the call names it)
 
-    def matches(self, method: str) -> bool:
+    def matches(self, method: str, channel: object = None) -> bool:
+        if self.channel is not None and str(channel or "") != self.channel:
+            return False
         return self.times != 0 and self.method in (method, "*")
 
     @property
@@ -75,6 +78,7 @@ class FaultOptions(TypedDict, total=False):
     mode: FaultMode
     record: bool
     hang: float
+    channel: str | None
 
 
 class FaultPlan:
@@ -96,6 +100,7 @@ class FaultPlan:
         mode: FaultMode = "error",
         record: bool = True,
         hang: float = 3600.0,
+        channel: str | None = None,
     ) -> Fault:
         """Make the next ``times`` calls of ``method`` fail (``"*"``: any method,
         ``"response_url"``: POSTs to response URLs; ``times=None``: until ``clear``).
@@ -104,6 +109,7 @@ class FaultPlan:
         with ``error`` (default by status: ratelimited, internal_error, service_unavailable,
         fatal_error). Other modes misbehave instead (see the module's docstring), after doing
         the call's work unless ``record=False``; ``hang`` is how long a hang lasts.
+        ``channel``: only calls whose ``channel`` argument is exactly this.
         """
         if mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {mode!r}: use one of {', '.join(FAULT_MODES)}")
@@ -116,6 +122,7 @@ class FaultPlan:
             mode=mode,
             record=record,
             hang=hang,
+            channel=channel,
         )
         self.faults.append(fault)
         return fault
@@ -124,14 +131,13 @@ class FaultPlan:
         """Forget every queued fault."""
         self.faults.clear()
 
-    def take(self, method: str) -> Fault | None:
-        """The fault that answers this call of ``method`` (counted as used), or None.
-
-        Raises what Slack answers while down, or an error-mode fault's envelope."""
+    def take(self, method: str, channel: object = None) -> Fault | None:
+        """The fault that answers this call of ``method`` (to ``channel``) (counted as used),
+        or None. Raises what Slack answers while down, or an error-mode fault's envelope."""
         if self.down:
             raise ApiError("service_unavailable", 503)
         for fault in self.faults:
-            if fault.matches(method):
+            if fault.matches(method, channel):
                 if fault.times is not None:
                     fault.times -= 1
                 if fault.mode == "error":

@@ -114,7 +114,8 @@ class SlackStandIn(Workspace):
     def fail(self, method: str, **options: Unpack[FaultOptions]) -> Fault:
         """Make the next calls of ``method`` fail: ``status`` (429), ``error``,
         ``retry_after``, ``times``, or misbehave: ``mode`` ("drop", "hang", "html", "empty",
-        "truncated"), ``record``, ``hang`` (see ``FaultPlan.add``)."""
+        "truncated"), ``record``, ``hang``; ``channel`` for one channel's calls only (see
+        ``FaultPlan.add``)."""
         return self.faults.add(method, **options)
 
     def clear_faults(self) -> None:

@@ -58,7 +58,7 @@ class WebApi:
         headers = {"X-Slack-Req-Id": uuid.uuid4().hex}
         fault: Fault | None = None
         try:
-            fault = self.faults.take(method)
+            fault = self.faults.take(method, args.get("channel"))
             if fault is not None and not fault.runs_method:
                 workspace.calls.append(ApiCall(method, args, 0, False, f"({fault.mode})"))
                 return await misbehave(request, fault, {"ok": False, "error": "fatal_error"})
