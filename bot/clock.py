@@ -57,7 +57,9 @@ class ManualClock:
     def advance(self, seconds: float = 0.0, **delta: float) -> datetime:
         step = timedelta(seconds=seconds, **delta)
         self._now += step
-        self._elapsed += max(0.0, step.total_seconds())
+        # Exactly the seconds asked for: a timedelta rounds to microseconds, and a sleep of
+        # less than half a microsecond must still move the monotonic clock.
+        self._elapsed += max(0.0, seconds + timedelta(**delta).total_seconds())
         return self._now
 
     def set(self, when: datetime) -> None:

@@ -11,6 +11,10 @@ Ingram allows 60 calls per 60 seconds and says so in ``X-RateLimit-*`` headers. 
   so a poll walking many pages never makes a user wait for more than the call in flight.
 
 Calls above the limit are queued, never dropped.
+
+The blocked-until time is a deadline on the monotonic clock: the server's reset (a UNIX time)
+is turned into "so many seconds from now" when it arrives, so a wall-clock step neither
+holds every call back nor lets them go early.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
 from aiolimiter import AsyncLimiter
 
-from bot.clock import Clock, utc_now
+from bot.clock import Clock, Monotonic, utc_now
 from bot.headers import header, retry_after_seconds
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -58,9 +63,18 @@ def _header_float(headers: Mapping[str, str], name: str) -> float | None:
         return None
 
 
+def monotonic_of(clock: Clock) -> Monotonic:
+    """The monotonic clock that goes with ``clock``: its own when it has one (a test's
+    ``ManualClock``, whose sleeps move it), else ``time.monotonic``."""
+    own = getattr(clock, "monotonic", None)
+    return own if callable(own) else time.monotonic
+
+
 class RateLimiter:
     """The process-wide Ingram call budget. ``await acquire(priority)`` before every call,
-    ``observe(status, headers)`` after every answer."""
+    ``observe(status, headers)`` after every answer. ``clock`` reads the server's reset
+    times; ``monotonic`` (default: the clock's own, else ``time.monotonic``) keeps the
+    deadline."""
 
     def __init__(
         self,
@@ -70,6 +84,7 @@ class RateLimiter:
         reserve: int | None = None,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
+        monotonic: Monotonic | None = None,
     ) -> None:
         self.max_calls = max_calls
         self.period = period
@@ -79,6 +94,7 @@ class RateLimiter:
             self.reserve = max_calls - 1
         self._bucket = AsyncLimiter(max_calls, period)
         self._clock = clock
+        self._monotonic = monotonic or monotonic_of(clock)
         self._sleep = sleep
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
@@ -98,7 +114,7 @@ class RateLimiter:
 
     def blocked_for(self) -> float:
         """Seconds until the server allows calls again (0 when it does now)."""
-        return max(0.0, self._blocked_until - self._clock().timestamp())
+        return max(0.0, self._blocked_until - self._monotonic())
 
     def expected_wait(self) -> float:
         """A rough estimate of how long a call asked for now would wait, in seconds."""
@@ -107,9 +123,13 @@ class RateLimiter:
         return wait if wait > 0 or self._bucket.has_capacity() else self.period / self.max_calls
 
     def block_until(self, epoch_seconds: float) -> None:
-        """Send nothing before ``epoch_seconds`` (bounded to one rate period from now)."""
-        now = self._clock().timestamp()
-        until = min(epoch_seconds, now + self.period + 1.0)
+        """Send nothing before ``epoch_seconds`` (a UNIX time, bounded to one rate period
+        from now); kept as a monotonic deadline."""
+        self.block_for(epoch_seconds - self._clock().timestamp())
+
+    def block_for(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (bounded to one rate period)."""
+        until = self._monotonic() + min(max(seconds, 0.0), self.period + 1.0)
         self._blocked_until = max(self._blocked_until, until)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> float:
@@ -124,11 +144,11 @@ class RateLimiter:
         if status == 429:
             candidates = []
             if reset_ms is not None:
-                candidates.append(reset_ms / 1000.0)
+                candidates.append(reset_ms / 1000.0 - now.timestamp())
             after = retry_after_seconds(headers, now)
             if after is not None:
-                candidates.append(now.timestamp() + after)
-            self.block_until(max(candidates) if candidates else now.timestamp() + self.period)
+                candidates.append(after)
+            self.block_for(max(candidates) if candidates else self.period)
         elif remaining is not None and remaining <= 0 and reset_ms is not None:
             self.block_until(reset_ms / 1000.0)
         return self.blocked_for()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.ingram.ratelimit import Priority, RateLimiter
@@ -110,3 +111,16 @@ async def test_background_work_leaves_the_reserve_for_users() -> None:
     for _ in range(3):
         await asyncio.wait_for(limiter.acquire(Priority.INTERACTIVE), 0.1)
     blocked.cancel()
+
+
+async def test_a_wall_clock_step_neither_holds_calls_back_nor_lets_them_go_early() -> None:
+    clock = ManualClock()
+    sleep = manual_sleep(clock)
+    limiter = RateLimiter(60, 60, clock=clock, sleep=sleep)
+    assert limiter.observe(429, {"Retry-After": "20"}) == 20
+    clock.set(clock() + timedelta(hours=1))  # a step forward
+    assert limiter.blocked_for() == 20  # still blocked: the step is not time passing
+    clock.set(clock() - timedelta(days=1))  # a step back
+    assert limiter.blocked_for() == 20  # not parked for a day either
+    await limiter.acquire()
+    assert sum(sleep.slept) == 20
