@@ -99,6 +99,8 @@ class BotSettings:
     port: int = 3000
     health_port: int = 8081
     lease_seconds: float = 30.0
+    retention_days: int = 90
+    audit_retention_days: int = 400
 
     def rules_location(self) -> Path:
         """Where ``serve``, ``poll`` and ``rules check`` read the rules: ORDERBOT_RULES, or
@@ -285,6 +287,8 @@ def load_bot(env: Mapping[str, str] | None = None) -> BotSettings:
         port=e.whole("ORDERBOT_PORT", 3000, minimum=0),
         health_port=e.whole("ORDERBOT_HEALTH_PORT", 8081, minimum=0),
         lease_seconds=e.number("ORDERBOT_LEASE_SECONDS", 30.0, minimum=1.0),
+        retention_days=e.whole("ORDERBOT_RETENTION_DAYS", 90, minimum=1),
+        audit_retention_days=e.whole("ORDERBOT_AUDIT_RETENTION_DAYS", 400, minimum=1),
     )
     e.done()
     return settings

@@ -37,6 +37,7 @@ from bot.config import Settings
 from bot.health import outbox_health, poller_health, store_health, writer_health
 from bot.ingram import IngramClient
 from bot.orders import OrderService
+from bot.retention import Retention
 from bot.slack.app import build_app, web_client
 from bot.slack.connect import SlackConnection
 from bot.slack.endpoint import SlackEndpoint
@@ -107,6 +108,7 @@ class Orderbot:
         #: The rules in force, reloaded on SIGHUP and when their files change.
         self.rules: RulesInForce | None = None
         self.notifier: Notifier | None = None
+        self.retention: Retention | None = None
         self.socket: SocketModeRunner | None = None
         self.http: HttpServer | None = None
         self.endpoint: SlackEndpoint | None = None
@@ -165,6 +167,14 @@ class Orderbot:
         )
         self.app = build_app(s.slack, self.services, dict(identity.data))
         await self.writer.start()
+        self.retention = Retention(
+            self.store,
+            self.writer,
+            days=s.bot.retention_days,
+            audit_days=s.bot.audit_retention_days,
+            clock=self.clock,
+        )
+        self.retention.start()
         self.notifier = Notifier(
             self.store, slack, clock=self.clock, writer=self.writer, post_timeout=s.slack.timeout
         )
@@ -232,6 +242,7 @@ class Orderbot:
             ("poller", self.poller.stop if self.poller else None),
             ("rules", self.rules.stop if self.rules else None),
             ("notifier", self.notifier.stop if self.notifier else None),
+            ("retention", self.retention.stop if self.retention else None),
             ("lease", self.writer.stop if self.writer else None),
             ("ingram", self.client.aclose if self.client else None),
             ("store", self.store.close if self.store else None),

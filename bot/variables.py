@@ -84,4 +84,11 @@ VARIABLES: tuple[Variable, ...] = (
         "one process polls and delivers per database; another serve takes over within this"
         " time when it dies (at least 2.5 times SLACK_TIMEOUT)",
     ),
+    Variable(
+        "ORDERBOT_RETENTION_DAYS",
+        "90",
+        "delivered alerts, events, polls and used or expired confirmations older than this"
+        " are pruned",
+    ),
+    Variable("ORDERBOT_AUDIT_RETENTION_DAYS", "400", "the audit trail is kept this many days"),
 )

@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.health",
         "bot.config",
         "bot.variables",
+        "bot.retention",
     ),
     ("bot.store", "bot.ingram"),
     ("bot", "bot.clock", "bot.log", "bot.tasks", "bot.headers", "bot.shipped"),
