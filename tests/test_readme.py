@@ -22,6 +22,7 @@ from jsonschema import Draft7Validator
 from bot.config import VARIABLES
 from bot.sandbox.ingram import SandboxState, start_sandbox
 from bot.sandbox.slack import SlackStandIn
+from bot.store import open_db
 from bot.watch.rules_keys import RULE_KEYS
 from bot.watch.rules_loading import RulesLoader
 from bot.watch.rules_schema import rules_schema
@@ -72,6 +73,7 @@ EXERCISED = {
     "orderbot rules test hold_placed holdreasoncode=C3 subordernumber=20-RD12H-21": (
         "test_rules_test_prints_what_the_readme_shows"
     ),
+    "orderbot backup orderbot-backup.db": "test_the_backup_command_as_the_readme_shows",
     "orderbot sandbox --port 8080 &": "test_the_sandbox_and_lookup_commands",
     "INGRAM_BASE_URL=http://127.0.0.1:8080 INGRAM_SANDBOX=1 INGRAM_CLIENT_ID=orderbot-sandbox "
     "INGRAM_CLIENT_SECRET=sandbox-secret INGRAM_CUSTOMER_NUMBER=20-123456 INGRAM_COUNTRY=UK "
@@ -208,6 +210,16 @@ async def test_the_rules_schema_command_writes_the_schema(tmp_path: Path) -> Non
     for path in sorted((ROOT / "rules").glob("*.yaml")):
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=RulesLoader)  # noqa: S506
         Draft7Validator(schema).validate(data)
+
+
+async def test_the_backup_command_as_the_readme_shows(tmp_path: Path) -> None:
+    command = next(c for c in shell_commands() if c.startswith("orderbot backup"))
+    db = tmp_path / "orderbot.db"
+    open_db(db).close()
+    status, out, err = await _shell(command, _env(ORDERBOT_DB=str(db)), tmp_path)
+    assert status == 0, err
+    assert "To restore it: stop orderbot" in out
+    assert open_db(tmp_path / "orderbot-backup.db").table_names()
 
 
 async def test_the_sandbox_and_lookup_commands() -> None:

@@ -9,7 +9,18 @@ from importlib.metadata import entry_points
 import bot.cli
 from bot.cli import GROUPS, build_parser
 
-COMMANDS = ["lookup", "delete", "serve", "poll", "health", "rules", "manifest", "demo", "sandbox"]
+COMMANDS = [
+    "lookup",
+    "delete",
+    "serve",
+    "poll",
+    "health",
+    "backup",
+    "rules",
+    "manifest",
+    "demo",
+    "sandbox",
+]
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
