@@ -16,6 +16,7 @@ from datetime import timedelta
 from bot.clock import Clock, utc_now
 from bot.store import AsyncStore, LeaseLost, StoreUnavailable
 from bot.store.retention import Pruned, prune_batch
+from bot.tasks import cancel
 from bot.watch.writer import Writer
 
 log = logging.getLogger("orderbot.retention")
@@ -54,10 +55,7 @@ class Retention:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
 
     async def _run(self) -> None:
         await asyncio.sleep(self.first_after)

@@ -39,6 +39,7 @@ from bot.store import (
     release_lease,
     renew_lease,
 )
+from bot.tasks import cancel
 
 log = logging.getLogger("orderbot.writer")
 
@@ -133,10 +134,7 @@ class Writer:
         task, self._task = self._task, None
         if self._poke.set in self.store.on_fault:
             self.store.on_fault.remove(self._poke.set)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
         if release and self.holder is not None and self._held:
             self._held = False
             with contextlib.suppress(StoreUnavailable, OSError, RuntimeError):
