@@ -2,8 +2,9 @@
 
 ``Orderbot`` loads the rules (refusing to start on invalid ones; later, SIGHUP or a change to
 their files reloads them: ``bot.watch.rules_reload``), opens the database, builds the Ingram
-client, listens (HTTP mode: ``POST /slack/events`` and ``GET /healthz`` on one
-port; Socket Mode: ``/healthz`` on the health port), checks the bot token with Slack, builds
+client, listens (HTTP mode: ``POST /slack/events``, ``GET /healthz`` and ``GET /metrics`` on
+one port; Socket Mode: ``/healthz`` and ``/metrics`` on the health port; the metrics have a
+registry of this bot's own, ``bot.metrics``), checks the bot token with Slack, builds
 the use cases and the Slack app, starts the notifier and the poller, and in Socket Mode opens
 the connection to Slack. A token Slack refuses stops start-up at once; Slack out of reach is
 retried (``bot.slack.connect``) while ``/healthz`` answers 503 naming slack.
@@ -36,6 +37,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.health import outbox_health, poller_health, store_health, writer_health
 from bot.ingram import IngramClient
+from bot.metrics import Metrics
 from bot.orders import OrderService
 from bot.retention import Retention
 from bot.slack.app import build_app, web_client
@@ -114,6 +116,8 @@ class Orderbot:
         self.endpoint: SlackEndpoint | None = None
         self.services: Services | None = None
         self.app = None
+        #: This bot's metrics (a registry of its own), served at ``/metrics``.
+        self.metrics = Metrics()
         #: True once ``start`` finished: the bot served (``stop`` then says it stopped).
         self.served = False
         #: Start-up's connection to Slack, and what /healthz says of it until it is up.
@@ -145,11 +149,12 @@ class Orderbot:
         self.client = IngramClient(
             s.ingram, clock=self.clock, transport=self._transport, **self._ingram_options
         )
+        page = self.metrics.page(self.store, writer=self.writer, limiter=self.client.limiter)
         if s.slack.socket_mode:
-            web_app = web_application(None, self.health)
+            web_app = web_application(None, self.health, page)
             self.http = HttpServer(web_app, self.host, s.bot.health_port, named=HEALTH_PORT)
         else:
-            web_app = web_application(self._slack_request, self.health)
+            web_app = web_application(self._slack_request, self.health, page)
             self.http = HttpServer(web_app, self.host, self.port, named=self._port_named)
         await self.http.start()
         log.info("orderbot listening: /healthz on port %d; connecting to Slack", self.http.port)

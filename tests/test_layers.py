@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.config",
         "bot.variables",
         "bot.retention",
+        "bot.metrics",
     ),
     ("bot.store", "bot.ingram"),
     ("bot", "bot.clock", "bot.log", "bot.tasks", "bot.headers", "bot.shipped"),

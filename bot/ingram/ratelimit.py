@@ -101,6 +101,11 @@ class RateLimiter:
         self._pump: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
         self._blocked_until = 0.0
+        # Ingram's own count, from its latest answer's headers: calls left, its limit, and
+        # when its window resets (on the monotonic clock).
+        self._server_remaining: float | None = None
+        self._server_limit: float | None = None
+        self._server_reset_at = 0.0
         self.stats = RateStats()
 
     def __repr__(self) -> str:
@@ -121,6 +126,28 @@ class RateLimiter:
         queued = sum(1 for _p, _s, f in self._waiters if not f.done())
         wait = self.blocked_for() + queued * self.period / self.max_calls
         return wait if wait > 0 or self._bucket.has_capacity() else self.period / self.max_calls
+
+    def remaining(self) -> float:
+        """Calls left in the current rate window, as Ingram's latest answer said
+        (``X-RateLimit-Remaining``; 0 after a 429); the whole budget before its first answer
+        and once that window has reset."""
+        if self._server_remaining is None or self._monotonic() >= self._server_reset_at:
+            return float(self._server_limit or self.max_calls)
+        return self._server_remaining
+
+    def _learn_remaining(
+        self, status: int, remaining: float | None, limit: float | None, reset_in: float | None
+    ) -> None:
+        if status == 429:
+            remaining = 0.0
+            reset_in = max(reset_in or 0.0, self.blocked_for())
+        if remaining is None:
+            return
+        self._server_remaining = max(remaining, 0.0)
+        self._server_limit = limit if limit and limit > 0 else self._server_limit
+        self._server_reset_at = self._monotonic() + (
+            reset_in if reset_in is not None else self.period
+        )
 
     def block_until(self, epoch_seconds: float) -> None:
         """Send nothing before ``epoch_seconds`` (a UNIX time, bounded to one rate period
@@ -151,6 +178,9 @@ class RateLimiter:
             self.block_for(max(candidates) if candidates else self.period)
         elif remaining is not None and remaining <= 0 and reset_ms is not None:
             self.block_until(reset_ms / 1000.0)
+        reset_in = reset_ms / 1000.0 - now.timestamp() if reset_ms is not None else None
+        limit = _header_float(headers, "X-RateLimit-Limit")
+        self._learn_remaining(status, remaining, limit, reset_in)
         return self.blocked_for()
 
     async def acquire(self, priority: Priority = Priority.INTERACTIVE) -> None:

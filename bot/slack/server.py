@@ -1,5 +1,5 @@
 """Serve the Slack app: HTTP mode (Slack's request URL at ``POST /slack/events``) or
-Socket Mode (no public URL), both with ``GET /healthz``.
+Socket Mode (no public URL), both with ``GET /healthz`` and ``GET /metrics``.
 
 Long-running Socket Mode clients are known to go deaf: the websocket stays open, or the SDK's
 own receive and ping tasks die, and events simply stop arriving. ``SocketWatchdog`` checks
@@ -79,17 +79,29 @@ def health_response(parts: dict[str, PartHealth]) -> web.Response:
 
 #: What answers Slack's requests at ``POST /slack/events`` (``SlackEndpoint.handle``).
 RequestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: What makes the ``/metrics`` page: the scraper's Accept header -> the page and its content
+#: type (``bot.metrics.Metrics.page``).
+MetricsPage = Callable[[str | None], Awaitable[tuple[bytes, str]]]
 
 
-def web_application(events: RequestHandler | None, health: HealthCheck) -> web.Application:
-    """The aiohttp application: Slack's request URL (when ``events`` is given, HTTP mode)
-    and ``/healthz``."""
+def web_application(
+    events: RequestHandler | None, health: HealthCheck, metrics: MetricsPage | None = None
+) -> web.Application:
+    """The aiohttp application: Slack's request URL (when ``events`` is given, HTTP mode),
+    ``/healthz`` and, when ``metrics`` is given, ``/metrics`` for Prometheus."""
     web_app = web.Application()
 
     async def healthz(_request: web.Request) -> web.Response:
         return health_response(await health())
 
     web_app.router.add_get("/healthz", healthz)
+    if metrics is not None:
+
+        async def metrics_page(request: web.Request) -> web.Response:
+            body, content_type = await metrics(request.headers.get("Accept"))
+            return web.Response(body=body, headers={"Content-Type": content_type})
+
+        web_app.router.add_get("/metrics", metrics_page)
     if events is not None:
         web_app.router.add_post("/slack/events", events)
     return web_app

@@ -58,6 +58,7 @@ from bot.store.outbox import (
     mark_delivered,
     mark_retry,
     next_due_at,
+    outbox_counts,
     outbox_stats,
     record_delivery,
 )
@@ -82,6 +83,7 @@ from bot.store.snapshot import (
     SuborderState,
     current_holds,
     get_snapshot_row,
+    hold_counts,
     load_snapshot,
     snapshot_count,
 )
@@ -127,6 +129,7 @@ __all__ = [
     "get_outbox",
     "get_snapshot_row",
     "get_thread",
+    "hold_counts",
     "last_poll",
     "last_successful_poll",
     "learn_channel",
@@ -136,6 +139,7 @@ __all__ = [
     "mark_retry",
     "next_due_at",
     "open_db",
+    "outbox_counts",
     "outbox_stats",
     "polls_since",
     "read_poll_basis",

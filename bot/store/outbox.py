@@ -36,6 +36,10 @@ from bot.store.threads import learn_channel, set_thread
 
 #: The states of an outbox row.
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
+#: Every state this module moves rows through. Readers that show the outbox by state
+#: (``outbox_counts``, ``orderbot outbox list``) read the states from the rows themselves,
+#: so a state another part of orderbot adds shows up without a change here.
+STATES = (PENDING, SENDING, DELIVERED, DEAD)
 
 
 class OutboxMessage(Protocol):
@@ -244,6 +248,15 @@ def outbox_stats(db: Database, now: datetime) -> OutboxStats:
         due=due,
         uncertain=uncertain,
     )
+
+
+def outbox_counts(db: Database) -> dict[str, int]:
+    """How many rows are in each state: every state of ``STATES`` (0 when none is), and
+    any other state that rows are in."""
+    counts = dict.fromkeys(STATES, 0)
+    for status, count in db.execute("SELECT status, count(*) FROM outbox GROUP BY status"):
+        counts[str(status)] = int(count)
+    return counts
 
 
 def dead_letters(db: Database, limit: int = 10) -> list[OutboxRow]:

@@ -219,3 +219,13 @@ def current_holds(db: Database, code: str | None = None) -> list[SnapshotRow]:
             return []
         rows = dict_rows(db, _SELECT_HOLDS_OF_CODE, [wanted])
     return [SnapshotRow._from(r) for r in rows]
+
+
+def hold_counts(db: Database) -> dict[str, int]:
+    """How many shipments are on hold now, by hold reason code (deleted orders, ``VO``,
+    included), from the snapshot."""
+    rows = db.execute(
+        "SELECT holdreasoncode, count(*) FROM snapshot WHERE holdreasoncode <> ''"
+        " GROUP BY holdreasoncode ORDER BY holdreasoncode"
+    )
+    return {str(code): int(count) for code, count in rows}

@@ -124,3 +124,24 @@ async def test_a_wall_clock_step_neither_holds_calls_back_nor_lets_them_go_early
     assert limiter.blocked_for() == 20  # not parked for a day either
     await limiter.acquire()
     assert sum(sleep.slept) == 20
+
+
+async def test_remaining_is_ingrams_count_until_its_window_resets() -> None:
+    clock = ManualClock()
+    limiter = RateLimiter(60, 60, clock=clock)
+    assert limiter.remaining() == 60  # before Ingram's first answer: the whole budget
+    limiter.observe(
+        200,
+        {
+            "X-RateLimit-Limit": "100",
+            "X-RateLimit-Remaining": "42",
+            "X-RateLimit-Reset": reset_header(clock, 30),
+        },
+    )
+    assert limiter.remaining() == 42
+    clock.advance(31)
+    assert limiter.remaining() == 100  # that window has reset: Ingram's whole limit again
+    limiter.observe(429, {"Retry-After": "5"})
+    assert limiter.remaining() == 0
+    clock.advance(6)
+    assert limiter.remaining() == 100

@@ -155,3 +155,22 @@ def test_threads_first_one_wins(db: Database) -> None:
     assert get_thread(db, "#sales-alerts", "20-A") is None
     set_thread(db, "#sales-alerts", "20-A", "C0456", "333.3")
     assert get_thread(db, "#sales-alerts", "20-A") == ("C0456", "333.3")
+
+
+def test_outbox_counts_every_state_the_rows_are_in(db: Database) -> None:
+    assert store.outbox_counts(db) == {"pending": 0, "sending": 0, "delivered": 0, "dead": 0}
+    poll(db, [], now=T0, baseline=True, alerts=[alert("20-A"), alert("20-B"), alert("20-C")])
+    a, b, _c = due_outbox(db, T0)
+    mark_dead(db, a.id, error="channel_not_found")
+    mark_delivered(db, b.id, slack_channel="C1", ts="1.1", at=T0)
+    # A state this module does not know (another feature's) is counted as it comes.
+    db.execute("INSERT INTO outbox (created_at, rule, channel, kind, ordernumbers, text, blocks,"
+               " status, attempts, next_attempt_at) VALUES (?, 'r', '#c', 'alert', '[]', 't',"
+               " '[]', 'waiting_for_hours', 0, ?)", [T0.isoformat(), T0.isoformat()])  # fmt: skip
+    assert store.outbox_counts(db) == {
+        "pending": 1,
+        "sending": 0,
+        "delivered": 1,
+        "dead": 1,
+        "waiting_for_hours": 1,
+    }

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
-from bot.store import current_holds, get_snapshot_row, load_snapshot
+from bot.store import current_holds, get_snapshot_row, hold_counts, load_snapshot
 from tests.store.helpers import T0, poll, state
 
 
@@ -81,3 +81,15 @@ def test_current_holds_oldest_first_and_by_code(db: Database) -> None:
     assert current_holds(db, "ZZ") == []
     assert current_holds(db, "") == []
     assert holds[0].hold_text == "Credit hold" and holds[0].entry_time == T0
+
+
+def test_hold_counts_by_code(db: Database) -> None:
+    assert hold_counts(db) == {}
+    current = [
+        state("20-A-11", hold="C3"),
+        state("20-A-21", hold="C3"),
+        state("20-B-11", hold="SH"),
+        state("20-C-11"),
+    ]
+    poll(db, current, now=T0, baseline=True)
+    assert hold_counts(db) == {"C3": 2, "SH": 1}
