@@ -147,7 +147,11 @@ class Orderbot:
             self.store, LeaseHolder.here("serve"), ttl=s.bot.lease_seconds, clock=self.clock
         )
         self.client = IngramClient(
-            s.ingram, clock=self.clock, transport=self._transport, **self._ingram_options
+            s.ingram,
+            clock=self.clock,
+            transport=self._transport,
+            on_call=self.metrics.ingram_call,
+            **self._ingram_options,
         )
         page = self.metrics.page(self.store, writer=self.writer, limiter=self.client.limiter)
         if s.slack.socket_mode:
@@ -168,7 +172,12 @@ class Orderbot:
             self.client, self.store, delete_allowed=s.bot.delete_allowed, clock=self.clock
         )
         self.services = Services(
-            orders, self.store, self.clock, s.bot.poll_interval, rules=self.rules
+            orders,
+            self.store,
+            self.clock,
+            s.bot.poll_interval,
+            rules=self.rules,
+            on_command=self.metrics.order_command,
         )
         self.app = build_app(s.slack, self.services, dict(identity.data))
         await self.writer.start()
@@ -181,7 +190,12 @@ class Orderbot:
         )
         self.retention.start()
         self.notifier = Notifier(
-            self.store, slack, clock=self.clock, writer=self.writer, post_timeout=s.slack.timeout
+            self.store,
+            slack,
+            clock=self.clock,
+            writer=self.writer,
+            post_timeout=s.slack.timeout,
+            on_post=self.metrics.slack_post,
         )
         self.notifier.start()
         if s.bot.poll_interval > 0:
@@ -194,6 +208,7 @@ class Orderbot:
                 clock=self.clock,
                 on_alerts=self.notifier.wake,
                 writer=self.writer,
+                on_report=self.metrics.poll,
             )
             self.poller.start()
         self.rules.start()

@@ -7,6 +7,10 @@
         order = await client.find_order("20-RD12H")
         result = await client.delete_order("20-11852", "2026-11-20")
 
+``on_call`` (an option of the client) is called with a ``CallRecord`` after every request
+it sends, so an application can count them (orderbot's metrics do) without this package
+knowing of it.
+
 The names below are the public API. Behind them: ``client`` (``IngramClient``) over
 ``session`` (one call: token, rate budget, retries), ``search`` (pages) and ``delete`` (the
 DELETE that is never repeated blindly); ``models``, ``parsing`` and ``codes`` (Ingram's data,
@@ -40,7 +44,7 @@ from bot.ingram.models import (
     parse_order_ref,
 )
 from bot.ingram.ratelimit import Priority, RateLimiter
-from bot.ingram.session import ClientStats, RetryPolicy
+from bot.ingram.session import CallObserver, CallRecord, ClientStats, RetryPolicy
 from bot.ingram.settings import DEFAULT_BASE_URL, IngramSettings
 from bot.ingram.windows import COUNTRIES, is_available, next_opening, normalize_country
 
@@ -49,6 +53,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "AccessNotApprovedError",
     "BadRequestError",
+    "CallObserver",
+    "CallRecord",
     "ClientStats",
     "CredentialsError",
     "DeleteOutcome",

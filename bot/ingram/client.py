@@ -24,7 +24,7 @@ from bot.ingram.session import ApiSession
 class IngramClient(ApiSession):
     """The client for one account (``settings``): Ingram's order operations on an
     ``ApiSession``, whose keyword options it takes (``transport``, ``limiter``, ``retry``,
-    ``clock``, ``sleep``, ``rng``). Use it inside ``async with``."""
+    ``clock``, ``sleep``, ``rng``, ``on_call``). Use it inside ``async with``."""
 
     @property
     def customer_number(self) -> str:

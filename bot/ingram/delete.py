@@ -28,7 +28,7 @@ from bot.ingram.models import (
 )
 from bot.ingram.parsing import parse_delete_response
 from bot.ingram.ratelimit import Priority
-from bot.ingram.session import ApiSession, MaybeSent
+from bot.ingram.session import API_DELETE, ApiSession, MaybeSent
 
 log = logging.getLogger("orderbot.ingram")
 
@@ -79,6 +79,7 @@ async def safe_delete(
                 "DELETE",
                 url,
                 params,
+                api=API_DELETE,
                 priority=Priority.INTERACTIVE,
                 resend_if_unsure=False,
                 headers=DELETE_HEADERS,

@@ -15,7 +15,7 @@ from bot.ingram.errors import IncompleteResultError, InvalidArgumentError
 from bot.ingram.models import Order, SearchPage, SearchQuery
 from bot.ingram.parsing import parse_search_response
 from bot.ingram.ratelimit import Priority
-from bot.ingram.session import ApiSession
+from bot.ingram.session import API_LOOKUP, ApiSession
 from bot.ingram.settings import IngramSettings
 
 MAX_PAGE_SIZE = 100
@@ -55,7 +55,11 @@ async def search_page(
     """One page of the search. "No data found" is an empty page."""
     params = search_params(session.settings, query, page_size, page_number)
     response = await session.call(
-        "GET", f"{session.settings.api_root}/orders/search", params, priority=priority
+        "GET",
+        f"{session.settings.api_root}/orders/search",
+        params,
+        api=API_LOOKUP,
+        priority=priority,
     )
     return parse_search_response(response.content)
 

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Self
 
@@ -77,6 +77,26 @@ class ClientStats:
     rate_limited: int = 0
 
 
+#: The APIs a ``CallRecord`` names: OrderLookupAPI's search, OrderDeleteAPI, the OAuth token.
+API_LOOKUP, API_DELETE, API_TOKEN = "lookup", "delete", "token"
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One HTTP request the client sent to Ingram (each retry is one): the API (``lookup``,
+    ``delete`` or ``token``), the HTTP method, the status Ingram answered (None when no
+    answer came: a timeout, a connection error) and how long it took, in seconds."""
+
+    api: str
+    method: str
+    status: int | None
+    seconds: float
+
+
+#: What ``on_call`` is given after every request: the client's hook for metrics or logs.
+CallObserver = Callable[[CallRecord], None]
+
+
 class MaybeSent(Exception):
     """A request may have reached Ingram but its answer was lost (read timeout, broken
     connection). Raised only for calls that must not be repeated blindly."""
@@ -119,8 +139,10 @@ class ApiSession:
 
     ``transport`` is the httpx transport to send through, ``limiter`` the rate budget
     (default: ``settings.rate_limit`` calls per 60 s), ``retry`` the backoff policy; ``clock``,
-    ``sleep`` and ``rng`` make time and jitter a parameter. ``windows_enforced`` starts from
-    the settings and may be changed while the session runs. Use it inside ``async with``.
+    ``sleep`` and ``rng`` make time and jitter a parameter. ``on_call`` is called with a
+    ``CallRecord`` after every request sent (a failing hook is logged, never raised).
+    ``windows_enforced`` starts from the settings and may be changed while the session runs.
+    Use it inside ``async with``.
     """
 
     def __init__(
@@ -133,8 +155,10 @@ class ApiSession:
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        on_call: CallObserver | None = None,
     ) -> None:
         self.settings = settings
+        self.on_call = on_call
         self.windows_enforced = settings.windows_enforced
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter(settings.rate_limit, 60.0, clock=clock, sleep=sleep)
@@ -164,6 +188,15 @@ class ApiSession:
         """Close the connection pool."""
         await self._http.aclose()
 
+    def _observe(self, api: str, method: str, status: int | None, started: float) -> None:
+        """Tell ``on_call`` about one request; its failure is logged, never the call's."""
+        if self.on_call is None:
+            return
+        try:
+            self.on_call(CallRecord(api, method, status, time.perf_counter() - started))
+        except Exception:
+            log.exception("the on_call hook failed (the call itself went on)")
+
     # --- availability windows --------------------------------------------------------------
 
     def check_window(self) -> None:
@@ -192,13 +225,16 @@ class ApiSession:
         while True:
             attempt += 1
             status: int | None = None
+            started = time.perf_counter()
             try:
                 self.stats.token_requests += 1
                 response = await self._http.post(self.settings.token_url, data=form)
                 status = response.status_code
             except httpx.TransportError as exc:
+                self._observe(API_TOKEN, "POST", None, started)
                 detail = _describe(exc)
             else:
+                self._observe(API_TOKEN, "POST", status, started)
                 if status == 200:
                     try:
                         data = loads_lenient(response.content)
@@ -227,11 +263,13 @@ class ApiSession:
         url: str,
         params: Mapping[str, str],
         *,
+        api: str,
         priority: Priority,
         resend_if_unsure: bool = True,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one API call through the window check, rate budget and token cache.
+        """Send one API call (of ``api``, for ``on_call``) through the window check, rate
+        budget and token cache.
 
         Retries: a 401 once with a new token; a 429 after the server's reset; 5xx answers,
         timeouts and connection errors with backoff, ``retry.attempts`` tries in all. With
@@ -258,6 +296,7 @@ class ApiSession:
                         headers={**(headers or {}), "Authorization": f"Bearer {token}"},
                     )
             except httpx.TransportError as exc:
+                self._observe(api, method, None, started)
                 detail = _describe(exc)
                 log.warning("ingram %s %s: %s (attempt %d)", method, _path(url), detail, attempt)
                 if not resend_if_unsure and not isinstance(exc, SAFE_TO_RESEND):
@@ -268,6 +307,7 @@ class ApiSession:
                 await self._sleep(self.retry.delay(attempt, self._rng))
                 continue
             status = response.status_code
+            self._observe(api, method, status, started)
             log.debug(
                 "ingram %s %s -> %d in %.0f ms",
                 method,

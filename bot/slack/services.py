@@ -68,6 +68,17 @@ class Services:
     last_request: float = 0.0
     #: The rules in force, for ``/order status`` (None where no watcher runs).
     rules: RulesView | None = None
+    #: Told how long each ``/order`` took to answer: (subcommand, seconds). The metrics.
+    on_command: Callable[[str, float], None] | None = None
+
+    def answered(self, subcommand: str, seconds: float) -> None:
+        """An ``/order`` was answered ``seconds`` after it reached its listener."""
+        if self.on_command is None:
+            return
+        try:
+            self.on_command(subcommand, seconds)
+        except Exception:
+            log.exception("on_command failed (the answer went out)")
 
     def saw_request(self) -> None:
         """Note a request from Slack (a Bolt middleware calls this for every one)."""

@@ -45,6 +45,7 @@ from bot.watch.alerts import ALERT
 from bot.watch.readback import Absent, CannotLook, Found, ReadBack, TryLater, metadata
 from bot.watch.slack_answers import (
     advice,
+    error_label,
     error_of,
     is_rate_limit,
     is_slack_json,
@@ -64,6 +65,10 @@ DELIVERED, RETRY, DEAD, GONE = "delivered", "retry", "dead", "gone"
 #: A write of an outcome that could not be recorded yet: (function, keyword arguments).
 _Write = tuple[Callable[..., Any], dict[str, Any]]
 
+#: Told of every post: the Slack method, the seconds it took, and what went wrong (None
+#: when Slack took it; else Slack's error code or ``timeout``, ``not_slack_json`` ...).
+PostObserver = Callable[[str, float, str | None], None]
+
 
 class Delivery:
     """Posts rows and records what happened; shared by every channel of one notifier."""
@@ -78,9 +83,11 @@ class Delivery:
         post_timeout: float,
         backoff_base: float,
         backoff_cap: float,
+        on_post: PostObserver | None = None,
     ) -> None:
         self.store = store
         self.slack = slack
+        self.on_post = on_post
         self.clock = clock
         self.monotonic = monotonic
         self.post_timeout = post_timeout
@@ -179,10 +186,29 @@ class Delivery:
         finally:
             self._in_flight.discard(row.id)
 
-    async def _send(self, row: OutboxRow, args: dict[str, Any], top_level: bool) -> str:
+    async def _post_message(self, args: dict[str, Any]) -> Any:
+        """``chat.postMessage``, timed, and told to ``on_post`` (unless it was cancelled)."""
+        began = self.monotonic()
         try:
             async with asyncio.timeout(self.post_timeout + 1.0):
                 response = await self.slack.chat_postMessage(**args)
+        except Exception as exc:
+            self._posted(began, error_label(exc))
+            raise
+        self._posted(began, None)
+        return response
+
+    def _posted(self, began: float, error: str | None) -> None:
+        if self.on_post is None:
+            return
+        try:
+            self.on_post("chat.postMessage", self.monotonic() - began, error)
+        except Exception:
+            log.exception("on_post failed (the post itself went on)")
+
+    async def _send(self, row: OutboxRow, args: dict[str, Any], top_level: bool) -> str:
+        try:
+            response = await self._post_message(args)
         except SlackApiError as exc:
             if not is_slack_json(exc):
                 return await self._retry(row, not_json_error(exc), None, uncertain=True)

@@ -50,7 +50,7 @@ from bot.store import (
     channels_with_work,
     outbox_stats,
 )
-from bot.watch.delivery import DEAD, DELIVERED, RETRY, Delivery
+from bot.watch.delivery import DEAD, DELIVERED, RETRY, Delivery, PostObserver
 from bot.watch.readback import ReadBack
 from bot.watch.writer import Writer
 
@@ -97,7 +97,8 @@ def quiet_client(slack: AsyncWebClient, timeout: float) -> AsyncWebClient:
 
 class Notifier:
     """Delivers the outbox: ``start``/``stop`` for the background workers, ``deliver_due`` for
-    one pass, ``drain`` to deliver everything before exiting, ``wake`` after a poll."""
+    one pass, ``drain`` to deliver everything before exiting, ``wake`` after a poll.
+    ``on_post`` is told of every post (``bot.watch.delivery.PostObserver``)."""
 
     def __init__(
         self,
@@ -113,6 +114,7 @@ class Notifier:
         backoff_cap: float = 300.0,
         batch: int = 100,
         post_timeout: float = POST_TIMEOUT,
+        on_post: PostObserver | None = None,
     ) -> None:
         self.store = store
         self.slack = quiet_client(slack, post_timeout)
@@ -130,6 +132,7 @@ class Notifier:
             post_timeout=post_timeout,
             backoff_base=backoff_base,
             backoff_cap=backoff_cap,
+            on_post=on_post,
         )
         self._limiters: dict[str, AsyncLimiter] = {}
         self._locks: dict[str, asyncio.Lock] = {}

@@ -37,8 +37,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.clock import Clock, utc_now
@@ -74,7 +75,8 @@ class PollReport:
     ``skipped`` says why no poll was made (outside the availability window); then ``ok`` is
     True and nothing was recorded. ``calls`` is how many Ingram calls the client sent while
     the poll ran. ``fetch_s`` and ``persist_s`` split ``duration_s`` into reading Ingram and
-    the rest (comparing, building alerts, writing).
+    the rest (comparing, building alerts, writing). ``event_kinds`` counts the events by
+    kind, ``alert_rules`` the messages queued by (rule, kind).
     """
 
     ok: bool
@@ -90,6 +92,16 @@ class PollReport:
     poll_id: int | None
     fetch_s: float = 0.0
     persist_s: float = 0.0
+    event_kinds: Mapping[str, int] = field(default_factory=dict)
+    alert_rules: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        """``ok``, ``failed`` (Ingram could not be read, or the poll could not be saved) or
+        ``skipped`` (outside the availability window)."""
+        if self.skipped:
+            return "skipped"
+        return "ok" if self.ok else "failed"
 
 
 def _skipped(reason: str) -> PollReport:
@@ -119,6 +131,7 @@ class Poller:
         clock: Clock = utc_now,
         on_alerts: Callable[[], None] | None = None,
         writer: Writer | None = None,
+        on_report: Callable[[PollReport], None] | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -129,6 +142,8 @@ class Poller:
         self.lookback = timedelta(days=lookback_days)
         self.clock = clock
         self.on_alerts = on_alerts
+        #: Told of every poll's report, skipped ones too (the metrics count them).
+        self.on_report = on_report
         #: The report of the latest poll (or skip), for ``/healthz`` and ``/order status``.
         self.last_report: PollReport | None = None
         self._task: asyncio.Task[None] | None = None
@@ -180,6 +195,11 @@ class Poller:
         async with self._lock:
             report = await self._poll()
         self.last_report = report
+        if self.on_report is not None:
+            try:
+                self.on_report(report)
+            except Exception:
+                log.exception("on_report failed (the poll itself is done)")
         return report
 
     async def _poll(self) -> PollReport:
@@ -234,6 +254,8 @@ class Poller:
             poll_id=poll_id,
             fetch_s=fetched_at - began,
             persist_s=done - fetched_at,
+            event_kinds=Counter(e.kind for e in derived.events),
+            alert_rules=Counter((a.rule, a.kind) for a in derived.alerts),
         )
         log.info(
             "poll %d ok%s: %d orders, %d shipments, %d Ingram calls, %d changes, %d alerts"

@@ -12,6 +12,7 @@ to have reached Slack.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -137,3 +138,26 @@ def refusal_key(error: str, channel: str) -> tuple[str, str]:
 def advice(error: str, *, channel: str, rule: str) -> str:
     """What to do about a permanent refusal of a message for ``rule`` to ``channel``."""
     return ADVICE.get(error, DEFAULT_ADVICE).format(channel=channel, rule=rule)
+
+
+#: What a Slack error code looks like; anything else is counted as ``other``.
+_ERROR_CODE = re.compile(r"[a-z0-9_]{1,60}")
+
+
+def error_label(exc: BaseException) -> str:
+    """A short, bounded name for what went wrong with a post, for the metrics: Slack's own
+    error code (``channel_not_found``, ``ratelimited``), ``not_slack_json`` for an answer
+    that is not Slack's JSON, ``timeout``, ``connect_error``, ``connection_error``, or the
+    name of a client error."""
+    if isinstance(exc, SlackApiError):
+        if not is_slack_json(exc):
+            return "not_slack_json"
+        error = error_of(exc)[1]
+        return error if _ERROR_CODE.fullmatch(error) else "other"
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "connect_error"
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        return "connection_error"
+    return "client_error"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.ingram import IngramClient, RetryPolicy
+from bot.ingram import CallRecord, IngramClient, RetryPolicy
 from bot.ingram.codes import DELETE_ABEND, DELETE_TECHNICAL_ERROR, HTTP_CODES
 from bot.ingram.errors import (
     AccessNotApprovedError,
@@ -488,3 +488,44 @@ def test_backoff_is_exponential_with_jitter_and_bounded() -> None:
     delays = [policy.delay(n, random.Random(1)) for n in range(1, 10)]
     assert all(0.25 <= d <= 8.0 for d in delays)
     assert delays[-1] >= 4.0
+
+
+# --- the on_call hook --------------------------------------------------------------------------
+
+
+async def test_on_call_is_told_of_every_request_with_its_api_and_status(
+    make_client, sandbox: RunningSandbox
+) -> None:
+    records: list[CallRecord] = []
+    client = make_client(on_call=records.append)
+    sandbox.state.faults.add(Fault(status=503, times=1))
+    day = await _entrydate(client, "20-11852")
+    await client.delete_order("20-11852", day)
+    seen = [(r.api, r.method, r.status) for r in records]
+    assert seen[0] == ("token", "POST", 200)
+    assert seen[1:] == [
+        ("lookup", "GET", 503),  # each retry is a request of its own
+        ("lookup", "GET", 200),
+        ("delete", "DELETE", 200),
+    ]
+    assert all(r.seconds >= 0 for r in records)
+
+
+async def test_on_call_records_no_status_when_no_answer_came_and_a_failing_hook_is_harmless(
+    make_client, sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    records: list[CallRecord] = []
+
+    def hook(record: CallRecord) -> None:
+        records.append(record)
+        raise RuntimeError("a broken observer")
+
+    client = make_client(on_call=hook)
+    sandbox.state.faults.add(Fault(drop=True, times=1))
+    assert await client.find_order("20-RD12H") is not None
+    assert [(r.api, r.status) for r in records] == [
+        ("token", 200),
+        ("lookup", None),
+        ("lookup", 200),
+    ]
+    assert "the on_call hook failed" in caplog.text

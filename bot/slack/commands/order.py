@@ -6,6 +6,7 @@ over the use cases in ``bot.orders``. Answers are ephemeral, with a button to sh
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bot.orders import DeletePrompt, Requester
@@ -32,6 +33,16 @@ from bot.slack.services import Listener, Services
 
 #: Tell the user their lookup is queued when the rate limit makes it wait longer than this.
 QUEUE_NOTICE_SECONDS = 3.0
+
+#: How each kind of ``/order`` is named in the metrics.
+SUBCOMMANDS: dict[type, str] = {
+    Lookup: "lookup",
+    ByPo: "po",
+    Delete: "delete",
+    Holds: "holds",
+    Status: "status",
+    Help: "help",
+}
 
 
 def requester_of(command: dict[str, Any]) -> Requester:
@@ -108,11 +119,19 @@ def make_order_command(services: Services) -> Listener:
     else acknowledged at once and answered through ``respond()``."""
 
     async def order_command(ack: Any, command: dict[str, Any], respond: Respond) -> None:
+        began = time.monotonic()
         parsed = parse_command(command.get("text", ""))
+        name = SUBCOMMANDS.get(type(parsed), "other")
         if isinstance(parsed, Help):
             await ack(**help_message(parsed.problem).payload())
+            services.answered(name, time.monotonic() - began)
             return
         await ack()
-        services.later(answer(services, parsed, command, respond), "answer /order")
+
+        async def answered() -> None:
+            await answer(services, parsed, command, respond)
+            services.answered(name, time.monotonic() - began)
+
+        services.later(answered(), "answer /order")
 
     return order_command
