@@ -37,6 +37,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.health import outbox_health, poller_health, store_health, writer_health
 from bot.ingram import IngramClient
+from bot.log import add_secrets
 from bot.metrics import Metrics
 from bot.orders import OrderService
 from bot.retention import Retention
@@ -141,6 +142,7 @@ class Orderbot:
             on_reload=self._rules_reloaded,
         )
         self.started_at = self.clock()
+        add_secrets(s.secrets())  # masked in what orderbot logs, shows in Slack and stores
         self.store = await AsyncStore.open(s.bot.db_path, clock=self.clock)
         await warn_if_new(self.store)
         self.writer = Writer(

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.log import MASK, setup_logging
+from bot.log import MASK, Redactor, add_secrets, redact, setup_logging
 
 
 @pytest.fixture
@@ -71,3 +71,25 @@ def test_chatty_libraries_stay_quiet(stream: io.StringIO) -> None:
     setup_logging("text", "DEBUG", [], stream=stream)
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
     assert logging.getLogger("slack_sdk").getEffectiveLevel() >= logging.WARNING
+
+
+def test_the_redactor_the_log_uses_also_serves_what_is_shown_and_stored(
+    stream: io.StringIO,
+) -> None:
+    setup_logging("text", "INFO", ["shared-secret-42"], stream=stream)
+    logging.getLogger("x").info("shared-secret-42")
+    assert "shared-secret-42" not in stream.getvalue()
+    # One mechanism: what the log masks, redact() masks too, for Slack replies and the store.
+    assert redact("echo: shared-secret-42") == f"echo: {MASK}"
+    add_secrets(["added-later-99"])
+    logging.getLogger("x").info("added-later-99")
+    assert "added-later-99" not in stream.getvalue()
+
+
+def test_redact_masks_client_secret_shapes_and_caps_the_length() -> None:
+    text = 'error: client_secret=abc123&x=1 {"client_secret": "zzz9"} Bearer abcdefgh12'
+    scrubbed = redact(text)
+    assert "abc123" not in scrubbed and "zzz9" not in scrubbed and "abcdefgh12" not in scrubbed
+    assert "&x=1" in scrubbed
+    assert redact("y" * 1000, 50) == "y" * 49 + "…"
+    assert Redactor(["abc"]).secrets == []  # too short to mask safely

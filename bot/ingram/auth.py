@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.clock import Clock, utc_now
 from bot.ingram.errors import ResponseFormatError
+from bot.log import add_secrets
 
 #: Assumed lifetime when a token response omits ``expires_in`` (the spec's sample value).
 DEFAULT_LIFETIME = 86399
@@ -74,6 +75,7 @@ class TokenCache:
             token = self._token
             if token is None or not token.fresh(self._clock()):
                 token = self._token = await self._fetch()
+                add_secrets([token.value])  # an upstream that echoes it is masked too
             return token.value
 
     def invalidate(self, value: str) -> None:

@@ -41,8 +41,11 @@ from bot.ingram.models import (
     Suborder,
     parse_timestamp,
 )
+from bot.log import redact
 
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+#: Ingram's preamble message is cut to this many characters (and any secret in it masked).
+MAX_MESSAGE = 500
 
 
 def loads_lenient(text: str | bytes) -> Any:
@@ -121,7 +124,7 @@ def preamble(data: Mapping[str, Any]) -> tuple[str, str, str]:
     if not pre:
         pre = _as_mapping(_get(data, "responsepreamble"))
     status = _text(_get(pre, "requeststatus", "responsestatus")).upper()
-    message = _text(_get(pre, "returnmessage", "responsemessage"))
+    message = redact(_text(_get(pre, "returnmessage", "responsemessage")), MAX_MESSAGE)
     code = _text(_get(pre, "statuscode", "returncode"))
     return status, message, code
 

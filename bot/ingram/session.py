@@ -40,6 +40,7 @@ from bot.ingram.parsing import loads_lenient, preamble
 from bot.ingram.ratelimit import Priority, RateLimiter, Sleep
 from bot.ingram.settings import IngramSettings
 from bot.ingram.windows import is_available, next_opening, window_for
+from bot.log import add_secrets, redact
 
 log = logging.getLogger("orderbot.ingram")
 
@@ -51,6 +52,8 @@ MAX_CONNECTIONS = 50
 KEEPALIVE_CONNECTIONS = 10
 #: How many 429 answers in a row one call accepts before giving up (each waits for a reset).
 MAX_RATE_LIMITED = 10
+#: Ingram's words in an error message are cut to this many characters.
+MAX_DETAIL = 200
 
 
 @dataclass(frozen=True)
@@ -118,19 +121,24 @@ def _describe(exc: Exception) -> str:
 
 
 def _fault_detail(response: httpx.Response) -> str:
-    """A short, secret-free description of an error body (Apigee fault or preamble)."""
+    """A short, secret-free description of an error body (Apigee fault or preamble): an
+    upstream may echo the client ID, the secret or the token in it, and they are masked."""
+    return redact(" ".join(_fault_text(response).split()), MAX_DETAIL)
+
+
+def _fault_text(response: httpx.Response) -> str:
     try:
         data = loads_lenient(response.content)
     except ResponseFormatError:
-        return response.text.strip()[:200]
+        return response.text[: MAX_DETAIL * 4]
     if isinstance(data, Mapping):
         fault = data.get("fault")
         if isinstance(fault, Mapping):
-            return str(fault.get("faultstring", ""))[:200]
+            return str(fault.get("faultstring", ""))
         for key in ("error_description", "error", "message"):
             if data.get(key):
-                return str(data[key])[:200]
-        return preamble(data)[1][:200]
+                return str(data[key])
+        return preamble(data)[1]
     return ""
 
 
@@ -159,6 +167,7 @@ class ApiSession:
     ) -> None:
         self.settings = settings
         self.on_call = on_call
+        add_secrets([settings.client_id, settings.client_secret])
         self.windows_enforced = settings.windows_enforced
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RateLimiter(settings.rate_limit, 60.0, clock=clock, sleep=sleep)

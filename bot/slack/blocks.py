@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.ingram.codes import hold_description, status_description
 from bot.ingram.models import DeleteOutcome, Order, Suborder
-from bot.slack.mrkdwn import escape, truncate
+from bot.slack.mrkdwn import api_text, escape, inert, mention, text_object, truncate
 
 Block = dict[str, Any]
 
@@ -56,29 +56,31 @@ def plural(count: int, word: str) -> str:
 
 
 def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}
+    return {"type": "section", "text": text_object(truncate(text, MAX_SECTION_TEXT))}
 
 
 def header(text: str) -> Block:
     return {
         "type": "header",
-        "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER_TEXT), "emoji": True},
+        "text": {
+            "type": "plain_text",
+            "text": truncate(inert(text), MAX_HEADER_TEXT),
+            "emoji": True,
+        },
     }
 
 
 def context(*texts: str) -> Block:
     return {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": truncate(t, MAX_SECTION_TEXT)} for t in texts[:10]],
+        "elements": [text_object(truncate(t, MAX_SECTION_TEXT)) for t in texts[:10]],
     }
 
 
 def fields(*pairs: tuple[str, str]) -> Block:
     return {
         "type": "section",
-        "fields": [
-            {"type": "mrkdwn", "text": truncate(f"*{k}*\n{v}", 2000)} for k, v in pairs[:10]
-        ],
+        "fields": [text_object(truncate(f"*{k}*\n{v}", 2000)) for k, v in pairs[:10]],
     }
 
 
@@ -143,7 +145,7 @@ def status_label(code: str, text: str) -> str:
     spec = status_description(code)
     shown = text or spec
     extra = f" ({spec})" if spec and shown.lower() != spec.lower() else ""
-    return f"`{escape(code) or '-'}` {escape(shown)}{escape(extra)}"
+    return f"`{api_text(code, 10) or '-'}` {api_text(shown)}{escape(extra)}"
 
 
 def hold_label(code: str, text: str) -> str:
@@ -153,7 +155,7 @@ def hold_label(code: str, text: str) -> str:
     spec = hold_description(code)
     shown = text or spec or "unknown hold code"
     extra = f" ({spec})" if spec and shown.lower() != spec.lower() else ""
-    return f"`{escape(code)}` {escape(shown)}{escape(extra)}"
+    return f"`{api_text(code, 10)}` {api_text(shown)}{escape(extra)}"
 
 
 def shipment_line(sub: Suborder, highlight: str | None = None) -> str:
@@ -174,7 +176,8 @@ def order_summary(order: Order) -> str:
     deleted = sum(1 for s in order.suborders if s.deleted)
     count = len(order.suborders)
     return (
-        f"*Order {escape(order.ordernumber)}* · PO *{escape(order.customerordernumber) or '-'}*"
+        f"*Order {escape(order.ordernumber)}*"
+        f" · PO *{api_text(order.customerordernumber, 100) or '-'}*"
         f" · entered {_when(order.entrytimestamp)} · {count} shipment{'s' if count != 1 else ''}"
         + (f" · {held} on hold" if held else "")
         + (f" · {deleted} deleted" if deleted else "")
@@ -326,7 +329,9 @@ def delete_outcome_message(
     """What replaces the prompt once the DELETE was answered."""
     said = f" Ingram said: “{escape(api_message)}”" if api_message else ""
     if outcome is DeleteOutcome.DELETED:
-        text = f":white_check_mark: Order *{escape(number)}* was deleted by <@{user_id}>.{said}"
+        text = (
+            f":white_check_mark: Order *{escape(number)}* was deleted by {mention(user_id)}.{said}"
+        )
     elif outcome is DeleteOutcome.ALREADY_DELETED:
         text = (
             f":information_source: Order *{escape(number)}* was already deleted;"

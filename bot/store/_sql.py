@@ -1,5 +1,5 @@
 """Little helpers the store's modules share: query rows as dicts, optional timestamps, and
-write transactions that take the lock first."""
+write transactions that take the lock first, and error texts fit to keep."""
 
 from __future__ import annotations
 
@@ -12,6 +12,16 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.clock import from_iso
+from bot.log import redact
+
+#: An error or message from outside (Ingram, Slack) is kept to this many characters.
+MAX_STORED_TEXT = 1000
+
+
+def stored_text(text: str) -> str:
+    """``text`` as it may be stored: every secret masked (the log's redactor) and cut to
+    ``MAX_STORED_TEXT``; an upstream's error text can echo a credential."""
+    return redact(text, MAX_STORED_TEXT)
 
 
 def optional_time(text: str | None) -> datetime | None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
-from bot.store._sql import dict_rows, optional_time
+from bot.store._sql import dict_rows, optional_time, stored_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +155,7 @@ def write_audit(
     cursor = db.execute(
         "INSERT INTO audit (at, user_id, user_name, action, ordernumber, outcome, message)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [iso(at), user_id, user_name, action, ordernumber, outcome, message],
+        [iso(at), user_id, user_name, action, ordernumber, outcome, stored_text(message)],
     )
     return int(cursor.lastrowid or 0)
 

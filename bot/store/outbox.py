@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
-from bot.store._sql import dict_rows, optional_time
+from bot.store._sql import dict_rows, optional_time, stored_text
 from bot.store.threads import learn_channel, set_thread
 
 #: The states of an outbox row.
@@ -317,7 +317,7 @@ def mark_retry(
         " uncertain_since = CASE WHEN ? AND status = 'sending'"
         "   THEN coalesce(uncertain_since, sending_at) ELSE uncertain_since END"
         " WHERE id = ? AND status IN ('pending', 'sending')",
-        [error, iso(next_attempt_at), int(uncertain), id],
+        [stored_text(error), iso(next_attempt_at), int(uncertain), id],
     )
     return cursor.rowcount == 1
 
@@ -327,7 +327,7 @@ def mark_dead(db: Database, id: int, *, error: str) -> bool:
     cursor = db.execute(
         "UPDATE outbox SET status = 'dead', last_error = ?"
         " WHERE id = ? AND status IN ('pending', 'sending')",
-        [error, id],
+        [stored_text(error), id],
     )
     return cursor.rowcount == 1
 

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
 from bot.store import outbox, snapshot
-from bot.store._sql import dict_rows, immediate
+from bot.store._sql import dict_rows, immediate, stored_text
 from bot.store.outbox import OutboxMessage
 from bot.store.schema import StoreError
 from bot.store.snapshot import SuborderState, load_snapshot
@@ -204,7 +204,7 @@ def record_failed_poll(
                 iso(finished_at),
                 max(0.0, (finished_at - started_at).total_seconds()),
                 calls,
-                error,
+                stored_text(error),
             ),
         ).lastrowid
     assert poll_id is not None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.ingram.codes import hold_description, status_description
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import escape, text_object
 from bot.watch.changes import (
     HOLD_CHANGED,
     HOLD_PLACED,
@@ -78,8 +78,8 @@ def _fit(raw: object, limit: int) -> str:
     return cut(escape(raw), limit)
 
 
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return text_object(text)
 
 
 def _section(text: str) -> dict[str, Any]:

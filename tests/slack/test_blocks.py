@@ -152,7 +152,7 @@ def test_every_lookup_stays_inside_block_kit_limits(orders: list[Order]) -> None
 
 def test_what_does_not_fit_is_named_not_dropped_silently() -> None:
     big = lookup_message(
-        "20-RD12H", [order(count=200, hold="X" * 800)], highlight=None, share_value=None
+        "20-RD12H", [order(count=600, hold="X" * 800)], highlight=None, share_value=None
     )
     assert "more shipments not shown here" in "\n".join(_texts(big.blocks))
     many = [order(f"20-P{i:04d}", count=5) for i in range(40)]

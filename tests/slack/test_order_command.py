@@ -14,6 +14,7 @@ from bot.clock import ManualClock, utc_now
 from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, Fault, SeedOrder, SeedSuborder
 from bot.sandbox.slack import MAX_BLOCKS, validate_blocks
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
+from bot.store import audit_log
 from tests.slack.helpers import ask, assert_readable, press
 
 # --- lookups -------------------------------------------------------------------------------
@@ -225,6 +226,60 @@ async def test_text_from_ingram_is_escaped_for_mrkdwn(world: SandboxWorld) -> No
     assert "<!here>" not in text and "<@U0BOSS>" not in text
 
 
+HOSTILE_PO = "@here see http://evil.example/pay #general www.evil.example"
+#: A right-to-left override, a pop, a zero-width space and an isolate: invisible, but they
+#: reorder or hide what a person reads ("PO ABC" shown as "PO CBA").
+BIDI = "\u202eCBA\u202c\u200b\u2066X\u2069\ufeff"
+
+
+def _mrkdwn_objects(blocks: list) -> list[dict]:
+    found: list[dict] = []
+    for block in blocks:
+        for value in (block.get("text"), *(block.get("fields") or []), *block.get("elements", [])):
+            if isinstance(value, dict) and value.get("type") == "mrkdwn":
+                found.append(value)
+    return found
+
+
+async def test_text_from_ingram_is_inert_no_autolinks_and_no_bidi_controls(
+    world: SandboxWorld,
+) -> None:
+    world.state.add_order(
+        SeedOrder(
+            "20-INERT",
+            SANDBOX_CUSTOMER,
+            SANDBOX_COUNTRY,
+            utc_now(),
+            HOSTILE_PO,
+            [SeedSuborder("20-INERT-11", "S", f"SALES {BIDI} HOLD", "SH", f"call @channel {BIDI}")],
+        )
+    )
+    alice = world.user()
+    answers = [await ask(alice, "20-INERT"), await ask(alice, f"po {HOSTILE_PO}")]
+    answers.append(await (await press(alice, answers[0], "Share in channel")).reply())
+    for answer in answers:
+        assert answer.autolinks() == []  # Slack links nothing on its own
+        objects = _mrkdwn_objects(answer.blocks)
+        assert objects and all(o.get("verbatim") is True for o in objects)
+        assert "see http://evil.example/pay #general" in answer.all_text  # shown, as written
+        for char in "\u202e\u202c\u200b\u2066\u2069\ufeff":
+            assert char not in answer.all_text
+        assert "CBAX" in answer.all_text
+
+
+async def test_a_user_id_that_is_not_one_is_not_interpolated_as_a_mention(
+    world: SandboxWorld,
+) -> None:
+    alice = world.user()
+    answer = await ask(alice, "20-RD12H")
+    odd = alice.as_user("U0X><!channel", "odd")
+    shared = await (await press(odd, answer, "Share in channel")).reply()
+    assert "<!channel>" not in shared.all_text and "<@U0X" not in shared.all_text
+    assert "Shared by `U0X&gt;&lt;!channel`" in shared.all_text
+    fine = await (await press(alice, answer, "Share in channel")).reply()
+    assert "Shared by <@U0ALICE>" in fine.all_text
+
+
 async def test_what_the_user_typed_is_escaped_too(world: SandboxWorld) -> None:
     answer = await ask(world.user(), "po <!channel>")
     assert "No order found with PO *&lt;!channel&gt;*" in answer.all_text
@@ -258,7 +313,7 @@ async def test_an_order_with_200_shipments_stays_inside_block_kit_limits(
 async def test_long_hold_texts_are_cut_with_a_note_not_refused_by_slack(
     world: SandboxWorld,
 ) -> None:
-    world.state.add_order(_big_order("20-BIG02", 200, holdreason="VERY LONG REASON " * 40))
+    world.state.add_order(_big_order("20-BIG02", 600, holdreason="VERY LONG REASON " * 40))
     world.state.add_order(_big_order("20-BIG03", 200))
     alice = world.user()
     answer = await ask(alice, "20-BIG02")
@@ -290,6 +345,25 @@ async def test_rejected_credentials_name_the_variables_to_check(world: SandboxWo
     assert "rejected the app credentials" in text
     assert "INGRAM_CLIENT_ID" in text and "INGRAM_CLIENT_SECRET" in text
     assert "sandbox-secret" not in text
+
+
+async def test_a_token_endpoint_that_echoes_the_credentials_leaks_nothing(
+    world: SandboxWorld,
+) -> None:
+    """An upstream that repeats the client ID and secret in its error text: neither reaches
+    a reply, a stored poll error or the audit trail (the log's redactor masks them all)."""
+    world.state.client_secret = "rotated-by-someone"
+    world.state.echo_credentials = True
+    configured = world.settings.ingram
+    alice = world.user()
+    replies = [await ask(alice, "20-RD12H"), await ask(alice, "delete 20-11852")]
+    for reply in replies:
+        assert "rejected the app credentials" in reply.all_text and "********" in reply.all_text
+        assert configured.client_secret not in reply.all_text
+        assert configured.client_id not in reply.all_text
+    audit = await world.bot.store.run(audit_log)
+    assert audit and all(configured.client_secret not in row.message for row in audit)
+    assert any("********" in row.message for row in audit)
 
 
 async def test_an_app_not_yet_approved_says_so(world: SandboxWorld) -> None:

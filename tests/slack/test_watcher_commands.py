@@ -14,7 +14,7 @@ from bot.clock import ManualClock
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from bot.shipped import example_rules
 from bot.slack.mrkdwn import escape
-from bot.store import outbox_stats
+from bot.store import last_poll, outbox_stats
 from bot.watch.rules_loading import check_rules
 from tests.slack.helpers import ask
 
@@ -94,6 +94,20 @@ async def test_a_failed_poll_is_reported_with_its_reason(watched) -> None:
     status = (await ask(world.user(), "status")).all_text
     assert ":x: failed:" in status and "503" in status
     assert "*Last successful poll*" in status
+
+
+async def test_a_failed_polls_stored_error_and_status_carry_no_secret(watched) -> None:
+    world, _clock = watched
+    world.state.client_secret = "rotated-by-someone"
+    world.state.echo_credentials = True
+    world.state.expire_tokens()
+    report = await world.bot.poller.poll_once()
+    secret = world.settings.ingram.client_secret
+    assert not report.ok and report.error and "rejected the app credentials" in report.error
+    row = await world.bot.store.run(last_poll)
+    assert row is not None and row.error and secret not in row.error and "********" in row.error
+    status = (await ask(world.user(), "status")).all_text
+    assert ":x: failed:" in status and secret not in status
 
 
 async def test_status_shows_the_rules_in_force_and_a_refusal_until_a_good_load(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.log import MASK, add_secrets
 from bot.store import (
     AsyncStore,
     ClaimResult,
@@ -20,6 +21,7 @@ from bot.store import (
     open_db,
     write_audit,
 )
+from bot.store._sql import MAX_STORED_TEXT
 from tests.store.helpers import T0
 
 
@@ -144,3 +146,20 @@ def test_audit_newest_first(db: Database) -> None:
         "Order Deleted Successfully for OrderNumber",
     )
     assert len(audit_log(db, limit=1)) == 1
+
+
+def test_audit_messages_are_stored_without_secrets_and_kept_short(db: Database) -> None:
+    add_secrets(["audit-test-secret-77"])
+    write_audit(
+        db,
+        at=T0,
+        user_id="U1",
+        user_name="ana",
+        action="delete_confirm",
+        ordernumber="20-11852",
+        outcome="error",
+        message="upstream said client_secret=audit-test-secret-77 " + "x" * 5000,
+    )
+    (row,) = audit_log(db)
+    assert "audit-test-secret-77" not in row.message and MASK in row.message
+    assert len(row.message) == MAX_STORED_TEXT and row.message.endswith("…")

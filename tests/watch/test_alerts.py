@@ -269,3 +269,16 @@ def test_shipped_rules_produce_alerts() -> None:
     ]
     for a in alerts:
         assert_block_kit(a)
+
+
+def test_api_text_in_alerts_and_digests_is_inert() -> None:
+    hostile = "@here http://evil.example #general \u202eCBA\u202c\u200b"
+    events = [placed(i, po=hostile, holdtext=hostile) for i in range(7)]
+    (one,) = build_alerts(events[:1], RuleSet((CREDIT,)))
+    (digest,) = build_alerts(events, RuleSet((CREDIT,)))
+    for alert in (one, digest):
+        objects = [o for b in alert.blocks for o in [b.get("text"), *b.get("fields", [])] if o]
+        objects += [e for b in alert.blocks for e in b.get("elements", [])]
+        assert objects and all(o["verbatim"] is True for o in objects if o["type"] == "mrkdwn")
+        shown = "\n".join([alert.text, *texts(alert.blocks)])
+        assert not set("\u202e\u202c\u200b") & set(shown)

@@ -170,10 +170,10 @@ class SandboxApp:
         id_ok = secrets.compare_digest(client_id.encode(), state.client_id.encode())
         secret_ok = secrets.compare_digest(client_secret.encode(), state.client_secret.encode())
         if not (id_ok and secret_ok):
-            return json_response(
-                {"error": "invalid_client", "error_description": "ClientId or secret is invalid"},
-                401,
-            )
+            description = "ClientId or secret is invalid"
+            if state.echo_credentials:  # as some gateways do: the credentials it was sent
+                description = f"ClientId {client_id!r} or secret {client_secret!r} is invalid"
+            return json_response({"error": "invalid_client", "error_description": description}, 401)
         token = state.issue_token(client_id)
         return json_response(
             {"access_token": token, "token_type": "Bearer", "expires_in": str(state.token_ttl)}

@@ -63,6 +63,8 @@ class SandboxState:
       searches and deletes each); see ``bodies``.
     * ``latency``: seconds added to every API call (not to token calls).
     * ``api_product_approved``: False makes every API call with a valid token a 401.
+    * ``echo_credentials``: the token endpoint's 401 repeats the client ID and secret it was
+      sent, as some gateways' error texts do (a client must not pass that text on).
     Every setting is an attribute that may be changed while the sandbox runs.
     """
 
@@ -92,6 +94,7 @@ class SandboxState:
         self.response_style = response_style
         self.latency = latency
         self.api_product_approved = api_product_approved
+        self.echo_credentials = False
         self.client_id = SANDBOX_CLIENT_ID
         self.client_secret = SANDBOX_CLIENT_SECRET
         self.faults = FaultPlan()

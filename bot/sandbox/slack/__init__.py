@@ -20,6 +20,8 @@ Everything the app sends is recorded in ``standin.messages`` (and every Web API 
 
 Where things are (each module imports only those listed before it):
 
+* ``texts``: a message's text objects: their length as ``msg_blocks_too_long`` counts it,
+  and what Slack would auto-link in them.
 * ``messages``: ``Message``, ``Button``, ``ApiCall``, and a message laid out in lines for a
   terminal (``Line``, ``Span``; ``Message.render`` as plain text).
 * ``errors``: ``ApiError``, Slack's ``ok: false`` answer.

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.sandbox.slack.texts import autolinks, block_text_length
+
 
 @dataclass(frozen=True)
 class Button:
@@ -89,6 +91,15 @@ class Message:
                 return candidate
         names = ", ".join(f"{b.label!r} ({b.action_id})" for b in buttons) or "none"
         raise LookupError(f"message {self.id} has no button {key!r}; its buttons: {names}")
+
+    @property
+    def block_text(self) -> int:
+        """Characters of text in the blocks, as Slack counts them for ``msg_blocks_too_long``."""
+        return block_text_length(self.blocks)
+
+    def autolinks(self) -> list[str]:
+        """Bare text Slack would link or mention on its own (in non-verbatim mrkdwn)."""
+        return autolinks(self.blocks)
 
     @property
     def all_text(self) -> str:

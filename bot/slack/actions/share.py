@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.slack.blocks import context, lookup_message
 from bot.slack.commands.parsing import ByPo, Lookup, parse_command
+from bot.slack.mrkdwn import mention
 from bot.slack.replies import Respond, answering_failures, send
 from bot.slack.services import Listener, Services
 
@@ -27,7 +28,7 @@ async def share(services: Services, user: str, value: str, respond: Respond) -> 
             share_value=None,
             by_po=isinstance(parsed, ByPo),
         )
-        message.blocks.append(context(f"Shared by <@{user}>"))
+        message.blocks.append(context(f"Shared by {mention(user)}"))
         await send(respond, message, response_type="in_channel", replace_original=False)
 
 
