@@ -254,6 +254,30 @@ class OrderService:
         )
         return Cancelled(number) if refusal is None else refusal
 
+    async def prompt_page(
+        self, requester: Requester, confirmation_id: str
+    ) -> DeletePrompt | DeleteRefused:
+        """A delete prompt shown again (another page of its shipments), with the order read
+        again: while its confirmation is still the requester's to use, or why it is not."""
+        row = await self.store.run(get_confirmation, confirmation_id)
+        now = self.clock()
+        if row is None:
+            state = ClaimResult.NOT_FOUND
+        elif row.user_id != requester.user_id:
+            state = ClaimResult.WRONG_USER
+        elif row.used_at is not None:
+            state = ClaimResult.ALREADY_USED
+        elif row.expires_at <= now:
+            state = ClaimResult.EXPIRED
+        else:
+            order = await self.client.find_order(row.ordernumber)
+            if order is None:
+                return DeleteRefused(Refusal.NOT_FOUND, f"Order {row.ordernumber} was not found.")
+            return DeletePrompt(confirmation_id, order, row.expires_at)
+        refusal = _claim_refusal(state, row.ordernumber if row is not None else "")
+        assert refusal is not None
+        return refusal
+
     async def confirmation_order(self, confirmation_id: str) -> str:
         """The order number a confirmation is for ("" when there is no such confirmation)."""
         row = await self.store.run(get_confirmation, confirmation_id)

@@ -21,8 +21,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SlackSettings
 from bot.slack.actions.delete import make_delete_cancel, make_delete_confirm
+from bot.slack.actions.pages import make_turn_page
 from bot.slack.actions.share import make_share
-from bot.slack.blocks import ACTION_DELETE_CANCEL, ACTION_DELETE_CONFIRM, ACTION_SHARE
+from bot.slack.blocks import (
+    ACTION_DELETE_CANCEL,
+    ACTION_DELETE_CONFIRM,
+    ACTION_PAGE_NEXT,
+    ACTION_PAGE_PREVIOUS,
+    ACTION_SHARE,
+)
 from bot.slack.commands.order import make_order_command
 from bot.slack.services import Services
 
@@ -76,6 +83,9 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(ACTION_DELETE_CONFIRM)(make_delete_confirm(services))
     app.action(ACTION_DELETE_CANCEL)(make_delete_cancel(services))
     app.action(ACTION_SHARE)(make_share(services))
+    turn_page = make_turn_page(services)
+    app.action(ACTION_PAGE_NEXT)(turn_page)
+    app.action(ACTION_PAGE_PREVIOUS)(turn_page)
 
     @app.error
     async def unhandled(error: Exception) -> None:

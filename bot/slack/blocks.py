@@ -1,35 +1,43 @@
-"""Block Kit messages of the Slack app: lookups, delete prompts and outcomes, help, errors.
+"""Block Kit pieces of the Slack app's messages: the builders, the words for an order's
+status and holds, help and errors. The answers made of them are in ``lookups`` (orders),
+``prompts`` (deletes) and ``paging`` (long answers in pages); ``budget`` is how big a
+message may be.
 
-Every text that came from Ingram is escaped for mrkdwn, and every message stays inside Block
-Kit's limits (50 blocks, 3000 characters in a section, 150 in a header), however many
-shipments an order has: long lists are packed several shipments to a section and cut with a
-note saying what was left out.
+Every text that came from Ingram is inert (``mrkdwn``), and every builder stays inside Block
+Kit's limits (3000 characters in a section, 150 in a header, 75 in a button label).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.ingram.codes import hold_description, status_description
-from bot.ingram.models import DeleteOutcome, Order, Suborder
-from bot.slack.mrkdwn import api_text, escape, inert, mention, text_object, truncate
+from bot.ingram.models import Order, Suborder
+from bot.slack.budget import MAX_SECTION_TEXT
+from bot.slack.mrkdwn import api_text, escape, inert, text_object, truncate
 
 Block = dict[str, Any]
 
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
-#: Room kept for the blocks a message adds around its list (header, notes, buttons).
-_SECTION_BUDGET = 2900
+#: What a section of packed lines holds at most (some room left under MAX_SECTION_TEXT).
+SECTION_ROOM = 2900
 
 #: action_id of every interactive element the app sends (the manifest test checks these).
 ACTION_SHARE = "share_lookup"
 ACTION_DELETE_CONFIRM = "delete_confirm"
 ACTION_DELETE_CANCEL = "delete_cancel"
-ACTION_IDS = (ACTION_SHARE, ACTION_DELETE_CONFIRM, ACTION_DELETE_CANCEL)
+ACTION_PAGE_NEXT = "page_next"
+ACTION_PAGE_PREVIOUS = "page_previous"
+ACTION_IDS = (
+    ACTION_SHARE,
+    ACTION_DELETE_CONFIRM,
+    ACTION_DELETE_CANCEL,
+    ACTION_PAGE_NEXT,
+    ACTION_PAGE_PREVIOUS,
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,8 @@ def pack(lines: Iterable[str], budget: int) -> tuple[list[Block], int]:
     size = 0
     lines = list(lines)
     for index, line in enumerate(lines):
-        line = truncate(line, _SECTION_BUDGET)
-        if current and size + len(line) + 1 > _SECTION_BUDGET:
+        line = truncate(line, SECTION_ROOM)
+        if current and size + len(line) + 1 > SECTION_ROOM:
             if len(blocks) + 1 >= budget:
                 blocks.append(section("\n".join(current)))
                 return blocks, len(lines) - index
@@ -136,7 +144,7 @@ def pack(lines: Iterable[str], budget: int) -> tuple[list[Block], int]:
 # --- orders --------------------------------------------------------------------------------
 
 
-def _when(moment: datetime | None) -> str:
+def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
 
 
@@ -178,184 +186,9 @@ def order_summary(order: Order) -> str:
     return (
         f"*Order {escape(order.ordernumber)}*"
         f" · PO *{api_text(order.customerordernumber, 100) or '-'}*"
-        f" · entered {_when(order.entrytimestamp)} · {count} shipment{'s' if count != 1 else ''}"
+        f" · entered {when(order.entrytimestamp)} · {count} shipment{'s' if count != 1 else ''}"
         + (f" · {held} on hold" if held else "")
         + (f" · {deleted} deleted" if deleted else "")
-    )
-
-
-def order_blocks(order: Order, *, highlight: str | None = None, budget: int = 44) -> list[Block]:
-    """One order: a summary and its shipments, in at most ``budget`` blocks."""
-    blocks = [section(order_summary(order))]
-    if highlight:
-        sub = order.suborder(highlight)
-        if sub is not None:
-            blocks.append(
-                section(
-                    f"You asked for shipment *{escape(sub.subordernumber)}*:"
-                    f" {status_label(sub.statuscode, sub.status)}"
-                    f" · {hold_label(sub.holdreasoncode, sub.holdreason)}"
-                )
-            )
-        else:
-            blocks.append(
-                section(f"Order {escape(order.ordernumber)} has no shipment {escape(highlight)}.")
-            )
-    if not order.suborders:
-        blocks.append(context("Ingram Micro sent no shipments for this order."))
-        return blocks
-    lines = [shipment_line(s, highlight) for s in order.suborders]
-    packed, left = pack(lines, max(1, budget - len(blocks) - 1))
-    blocks += packed
-    if left:
-        blocks.append(
-            context(
-                f"…and {left} more shipment{'s' if left != 1 else ''} not shown here."
-                f" `orderbot lookup {escape(order.ordernumber)}` lists them all."
-            )
-        )
-    return blocks
-
-
-def lookup_message(
-    query: str,
-    orders: Sequence[Order],
-    *,
-    highlight: str | None,
-    share_value: str | None,
-    by_po: bool = False,
-) -> Message:
-    """The answer to ``/order 20-RD12H`` or (``by_po``) ``/order po CUSTPO``."""
-    if not orders:
-        return po_not_found_message(query) if by_po else not_found_message(query)
-    blocks: list[Block] = []
-    if len(orders) == 1:
-        blocks.append(header(f"Order {orders[0].ordernumber}"))
-        blocks += order_blocks(orders[0], highlight=highlight, budget=MAX_BLOCKS - 3)
-    else:
-        blocks.append(header(f"{len(orders)} orders with PO {query}"))
-        room = MAX_BLOCKS - 3
-        shown = 0
-        for order in orders:
-            if room < 3:
-                break
-            part = order_blocks(order, budget=min(room, 12))
-            blocks += part
-            room -= len(part)
-            shown += 1
-        if shown < len(orders):
-            rest = len(orders) - shown
-            blocks.append(
-                context(
-                    f"…and {rest} more order{'s' if rest != 1 else ''} with this PO."
-                    f" `orderbot lookup --po {escape(query)}` lists them all."
-                )
-            )
-    if share_value is not None:
-        blocks.append(
-            actions(button("Share in channel", ACTION_SHARE, share_value), block_id="share")
-        )
-    text = (
-        f"Order {orders[0].ordernumber}: {len(orders[0].suborders)} shipment(s)"
-        if len(orders) == 1
-        else f"{len(orders)} orders with PO {query}"
-    )
-    return Message(text, blocks[:MAX_BLOCKS])
-
-
-def not_found_message(query: str) -> Message:
-    text = (
-        f":mag: No order found for *{escape(query)}*. Check the number (orders look like"
-        " `20-RD12H`, shipments like `20-RD12H-11`) or search by PO with `/order po <PO>`."
-    )
-    return Message(f"No order found for {query}", [section(text)])
-
-
-def po_not_found_message(po: str) -> Message:
-    """No order with this PO: say how POs match, since the PO typed was a PO search already."""
-    text = (
-        f":mag: No order found with PO *{escape(po)}*. POs are matched exactly as entered, case"
-        " included (`CUSTPO` and `custpo` are two POs): check it against the order, or look"
-        " the order up by its number, `/order 20-RD12H`."
-    )
-    return Message(f"No order found with PO {po}", [section(text)])
-
-
-# --- delete --------------------------------------------------------------------------------
-
-
-def delete_prompt_message(order: Order, confirmation_id: str, expires_at: datetime) -> Message:
-    """The ephemeral prompt with a danger "Delete order" button (with a confirm dialog)."""
-    count = len(order.suborders)
-    number = order.ordernumber
-    confirm = {
-        "title": {"type": "plain_text", "text": truncate(f"Delete order {number}?", 100)},
-        "text": {
-            "type": "mrkdwn",
-            "text": truncate(
-                f"Ingram Micro will delete order *{escape(number)}* and its {count}"
-                f" shipment{'s' if count != 1 else ''}. This cannot be undone.",
-                300,
-            ),
-        },
-        "confirm": {"type": "plain_text", "text": "Delete"},
-        "deny": {"type": "plain_text", "text": "Keep it"},
-        "style": "danger",
-    }
-    blocks = [
-        section(f":wastebasket: Delete order *{escape(number)}*? This cannot be undone."),
-        *order_blocks(order, budget=MAX_BLOCKS - 4),
-        context(
-            f"Only you can confirm this, until {expires_at.strftime('%H:%M UTC')} (10 minutes)."
-        ),
-        actions(
-            button(
-                "Delete order",
-                ACTION_DELETE_CONFIRM,
-                confirmation_id,
-                style="danger",
-                confirm=confirm,
-            ),
-            button("Cancel", ACTION_DELETE_CANCEL, confirmation_id),
-            block_id="delete",
-        ),
-    ]
-    return Message(f"Delete order {number}?", blocks[:MAX_BLOCKS])
-
-
-def delete_outcome_message(
-    number: str, outcome: DeleteOutcome, api_message: str, remedy: str, user_id: str
-) -> Message:
-    """What replaces the prompt once the DELETE was answered."""
-    said = f" Ingram said: “{escape(api_message)}”" if api_message else ""
-    if outcome is DeleteOutcome.DELETED:
-        text = (
-            f":white_check_mark: Order *{escape(number)}* was deleted by {mention(user_id)}.{said}"
-        )
-    elif outcome is DeleteOutcome.ALREADY_DELETED:
-        text = (
-            f":information_source: Order *{escape(number)}* was already deleted;"
-            " nothing more to do."
-        )
-    elif outcome is DeleteOutcome.NOT_FOUND:
-        text = (
-            f":grey_question: Ingram Micro does not find order *{escape(number)}* (any more);"
-            f" nothing was deleted.{said}"
-        )
-    else:
-        todo = f"\n*What to do:* {escape(remedy)}" if remedy and remedy != "None" else ""
-        text = f":x: Ingram Micro could not delete order *{escape(number)}*.{said}{todo}"
-    return Message(f"Order {number}: {outcome.value.replace('_', ' ')}", [section(text)])
-
-
-def cancelled_message(number: str) -> Message:
-    return Message(
-        f"Order {number} was not deleted",
-        [
-            section(
-                f":leftwards_arrow_with_hook: Cancelled. Order *{escape(number)}* was not deleted."
-            )
-        ],
     )
 
 

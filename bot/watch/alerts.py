@@ -4,7 +4,8 @@
 per matching event, or, when one poll has more than ``digest_threshold`` events for the same
 rule and channel, a single digest with a table of the changes. Everything that comes from the
 API (and the rules' names) is escaped for Slack mrkdwn, and every message stays inside Block
-Kit's limits (50 blocks, 3000 characters a section text, 2000 a field) whatever the API sent.
+Kit's limits (50 blocks, 3000 characters a section text, 2000 a field) and Slack's budget for
+a whole message (``bot.slack.budget``) whatever the API sent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.ingram.codes import hold_description, status_description
-from bot.slack.mrkdwn import escape, text_object
+from bot.slack.budget import MAX_BLOCK_TEXT, MAX_BLOCKS, block_text
+from bot.slack.mrkdwn import MAX_API_TEXT, escape, text_object
 from bot.watch.changes import (
     HOLD_CHANGED,
     HOLD_PLACED,
@@ -25,8 +27,7 @@ from bot.watch.changes import (
 )
 from bot.watch.rules import Rule, RuleSet, mentions, render
 
-#: Block Kit limits this module stays inside.
-MAX_BLOCKS = 50
+#: Block Kit limits this module stays inside (and ``MAX_BLOCK_TEXT`` for a whole message).
 MAX_SECTION_TEXT = 3000
 MAX_FIELD_TEXT = 2000
 MAX_CONTEXT_TEXT = 2000
@@ -97,13 +98,15 @@ def _code(code: str) -> str:
 
 def _status(code: str, text: str) -> str:
     described = text or status_description(code)
-    return f"{_code(code)} {_fit(described, 900)}" if code else _fit(described, 900)
+    return (
+        f"{_code(code)} {_fit(described, MAX_API_TEXT)}" if code else _fit(described, MAX_API_TEXT)
+    )
 
 
 def _hold(code: str, text: str) -> str:
     if not code:
         return "No hold"
-    return f"{_code(code)} {_fit(text or hold_description(code), 900)}"
+    return f"{_code(code)} {_fit(text or hold_description(code), MAX_API_TEXT)}"
 
 
 def _about(rule: Rule, event: Event) -> str:
@@ -227,35 +230,43 @@ def build_digest(rule: Rule, events: list[Event]) -> NewAlert:
     header = escape("  ".join(_cell(name, w) for name, w in _COLUMNS).rstrip())
     fence = "```"
     # Room for the fences, the header line and the newlines around them.
-    budget = MAX_SECTION_TEXT - 2 * len(fence) - len(header) - 3
-    tables_allowed = MAX_BLOCKS - 4  # title, legend, "and N more", about
+    per_table = MAX_SECTION_TEXT - 2 * len(fence) - len(header) - 3
+    legend = _legend(events)
+    notes = [_context(legend)] if legend else []
+    notes.append(_context(_about(rule, events[0])))
+    # The whole message stays within Slack's budget: what the title and the notes take, and
+    # room for the "…and N more" line, leave this much for the tables.
+    room = MAX_BLOCK_TEXT - block_text(blocks) - block_text(notes) - 200
+    tables_allowed = MAX_BLOCKS - 2 - len(notes)
     shown = 0
     chunk: list[str] = []
     size = 0
 
     def flush() -> None:
-        nonlocal chunk, size
+        nonlocal chunk, size, room
         if chunk:
             blocks.append(_section(f"{fence}\n{header}\n" + "\n".join(chunk) + fence))
+            room -= block_text(blocks[-1])
             chunk, size = [], 0
 
     for event in events[:MAX_DIGEST_ROWS]:
         line = _row(event)
-        if size + len(line) + 1 > budget:
+        if size + len(line) + 1 > per_table:
             flush()
             if len(blocks) - 1 >= tables_allowed:
                 break
+        if len(header) + 2 * len(fence) + 3 + size + len(line) + 1 > room:
+            break  # the rest is counted in the "…and N more" line
         chunk.append(line)
         size += len(line) + 1
         shown += 1
     flush()
 
     if shown < len(events):
-        blocks.append(_context(f"…and {len(events) - shown} more"))
-    legend = _legend(events)
-    if legend:
-        blocks.append(_context(legend))
-    blocks.append(_context(_about(rule, events[0])))
+        blocks.append(
+            _context(f"…and {len(events) - shown} more: `/order holds` shows what is on hold now")
+        )
+    blocks += notes
 
     listed = ", ".join(f"{e.kind} {e.subordernumber}" for e in events[:20])
     more = f", …and {len(events) - 20} more" if len(events) > 20 else ""

@@ -5,6 +5,7 @@ the API's failures with the spec's remedial action, and the audit trail."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from bot.clock import ManualClock
@@ -19,6 +20,7 @@ from bot.sandbox.ingram import (
 )
 from bot.sandbox.slack import MAX_BLOCKS, Message, SlackUser, validate_blocks
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
+from bot.slack.budget import MAX_BLOCK_TEXT
 from bot.store import audit_log
 from tests.slack.helpers import ask, assert_readable, press
 
@@ -285,7 +287,7 @@ async def test_ingram_down_during_the_lookup_is_a_readable_answer(world: Sandbox
     assert (await audit(world))[-1][1:] == ("delete_request", "20-11852", "error")
 
 
-async def test_a_prompt_for_an_order_with_200_shipments_keeps_its_buttons(
+async def test_a_prompt_for_200_shipments_pages_and_deletes_from_any_page(
     world: SandboxWorld,
 ) -> None:
     subs = [
@@ -294,12 +296,25 @@ async def test_a_prompt_for_an_order_with_200_shipments_keeps_its_buttons(
     world.state.add_order(
         SeedOrder("20-BIG01", SANDBOX_CUSTOMER, SANDBOX_COUNTRY, world.clock(), "BIG-PO", subs)
     )
-    prompt = await prompt_for(world.user(), "20-BIG01")
-    assert len(prompt.blocks) <= MAX_BLOCKS and validate_blocks(prompt.blocks) == []
-    assert (
-        prompt.button("Cancel")
-        and "200 shipments" in prompt.button("Delete order").confirm["text"]["text"]
-    )
+    alice = world.user()
+    prompt = await prompt_for(alice, "20-BIG01")
+    pages = [prompt]
+    while any(b.action_id == "page_next" for b in pages[-1].buttons()):
+        pages.append(await (await press(alice, pages[-1], "page_next")).reply())
+    assert len(pages) > 2
+    seen: set[str] = set()
+    for page in pages:
+        assert len(page.blocks) <= MAX_BLOCKS and validate_blocks(page.blocks) == []
+        assert page.block_text <= MAX_BLOCK_TEXT
+        assert "200 shipments" in page.button("Delete order").confirm["text"]["text"]
+        assert page.button("Cancel") and page.replaces in (None, *(p.id for p in pages))
+        seen |= set(re.findall(r"• \*(20-BIG01-\d+)\*", page.all_text))
+    assert len(seen) == 200 and deletes(world) == []
+    outcome = await (await press(alice, pages[1], "Delete order")).reply()
+    assert "was deleted by <@U0ALICE>" in outcome.all_text and len(deletes(world)) == 1
+    # Its pages are the prompt's: once it is used, they say so instead of showing it again.
+    again = await (await press(alice, pages[0], "page_next")).reply()
+    assert "already been used" in again.all_text and again.buttons() == []
 
 
 # --- the audit trail ---------------------------------------------------------------------------

@@ -21,7 +21,10 @@ import bot
 from bot.ingram.models import Order, Suborder
 from bot.sandbox.world import SandboxWorld
 from bot.slack.app import COMMANDS
-from bot.slack.blocks import ACTION_IDS, delete_prompt_message, lookup_message
+from bot.slack.blocks import ACTION_IDS
+from bot.slack.lookups import lookup_message
+from bot.slack.paging import PageRef
+from bot.slack.prompts import delete_prompt_message
 
 ROOT = Path(bot.__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest.yaml"
@@ -87,12 +90,22 @@ def test_the_bot_scopes_are_exactly_the_ones_the_code_uses(manifest: dict[str, A
 
 
 def action_ids_in_messages() -> set[str]:
-    """The action_ids of every button the app's messages carry."""
+    """The action_ids of every button the app's messages carry (answers in pages included:
+    an order of 300 shipments, on its first and second page)."""
     when = datetime(2024, 5, 6, tzinfo=UTC)
     order = Order("20-11852", when, "PO-1", (Suborder("20-11852-11", "O", "", "IM", ""),))
+    big = Order(
+        "20-11853",
+        when,
+        "PO-2",
+        tuple(Suborder(f"20-11853-{i}", "O", "", "IM", "X" * 200) for i in range(300)),
+    )
+    lookup, second = PageRef("lookup", "20-11853"), PageRef("lookup", "20-11853", 2)
     messages = [
-        lookup_message("20-11852", [order], highlight=None, share_value="20-11852"),
+        lookup_message(PageRef("lookup", "20-11852"), [order]),
         delete_prompt_message(order, "confirmation", when),
+        lookup_message(lookup, [big]),
+        lookup_message(second, [big]),
     ]
     return {
         element["action_id"]

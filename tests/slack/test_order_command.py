@@ -5,6 +5,7 @@ every failure as a readable answer. All over loopback: signed requests to the bo
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,8 +13,10 @@ import pytest
 
 from bot.clock import ManualClock, utc_now
 from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, Fault, SeedOrder, SeedSuborder
-from bot.sandbox.slack import MAX_BLOCKS, validate_blocks
+from bot.sandbox.slack import MAX_BLOCKS, Message, validate_blocks
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
+from bot.slack.budget import MAX_BLOCK_TEXT
+from bot.slack.paging import PageRef
 from bot.store import audit_log
 from tests.slack.helpers import ask, assert_readable, press
 
@@ -109,7 +112,7 @@ async def test_po_reads_every_page(world: SandboxWorld) -> None:
     pages = [r.query["pagenumber"] for r in world.state.requests if "search" in r.path]
     assert pages == ["1", "2"]
     assert "120 orders with PO BULK-PO" in answer.all_text
-    assert "more orders with this PO" in answer.all_text  # the rest are named, not dropped
+    assert "Page 1 of 3." in answer.all_text  # the rest is on the next pages, not dropped
     assert len(answer.blocks) <= MAX_BLOCKS and validate_blocks(answer.blocks) == []
 
 
@@ -177,7 +180,7 @@ async def test_answers_are_ephemeral_with_a_share_button_that_posts_in_channel(
     answer = await ask(alice, "20-RD12H")
     assert answer.is_ephemeral
     share = answer.button("Share in channel")
-    assert share.value == "20-RD12H"
+    assert PageRef.parse(share.value or "") == PageRef("lookup", "20-RD12H")
 
     pressed = await press(alice, answer, "Share in channel")
     shared = await pressed.reply()
@@ -297,33 +300,56 @@ def _big_order(number: str, count: int, holdreason: str = "HARD-9 CUST NOT FLOOR
     )
 
 
-async def test_an_order_with_200_shipments_stays_inside_block_kit_limits(
-    world: SandboxWorld,
-) -> None:
-    world.state.add_order(_big_order("20-BIG01", 200))
-    # The stand-in refuses what Slack would refuse: an answer that arrives is a valid one.
-    answer = await ask(world.user(), "20-BIG01-150")
-    assert len(answer.blocks) <= MAX_BLOCKS and validate_blocks(answer.blocks) == []
-    text = answer.all_text
-    assert "200 shipments · 200 on hold" in text
-    assert text.count("• *20-BIG01-") == 199 and ":arrow_forward: *20-BIG01-150*" in text
-    assert answer.button("Share in channel")
+async def every_page(user, first: Message) -> list[Message]:
+    """Press Next until the last page; each press replaces the page before."""
+    pages = [first]
+    while any(b.action_id == "page_next" for b in pages[-1].buttons()):
+        turned = await (await press(user, pages[-1], "page_next")).reply()
+        assert turned.replaces == pages[-1].id  # the ephemeral answer is replaced in place
+        pages.append(turned)
+    return pages
 
 
-async def test_long_hold_texts_are_cut_with_a_note_not_refused_by_slack(
+async def test_an_order_with_200_shipments_comes_in_pages_that_reach_every_shipment(
     world: SandboxWorld,
 ) -> None:
-    world.state.add_order(_big_order("20-BIG02", 600, holdreason="VERY LONG REASON " * 40))
-    world.state.add_order(_big_order("20-BIG03", 200))
+    world.state.add_order(_big_order("20-BIG01", 200, holdreason="VERY LONG REASON " * 40))
     alice = world.user()
-    answer = await ask(alice, "20-BIG02")
-    assert len(answer.blocks) <= MAX_BLOCKS and validate_blocks(answer.blocks) == []
-    assert "more shipments not shown here" in answer.all_text
-    assert answer.button("Share in channel")
+    first = await ask(alice, "20-BIG01-150")
+    pages = await every_page(alice, first)
+    assert len(pages) > 2
+    seen: list[str] = []
+    for number, page in enumerate(pages, 1):
+        # The stand-in refuses what Slack would refuse: an answer that arrives is a valid one.
+        assert len(page.blocks) <= MAX_BLOCKS and validate_blocks(page.blocks) == []
+        assert page.block_text <= MAX_BLOCK_TEXT
+        text = page.all_text
+        assert "200 shipments · 200 on hold" in text  # how many in all, on every page
+        assert "You asked for shipment *20-BIG01-150*" in text
+        assert f"Page {number} of {len(pages)}." in text and page.button("Share in channel")
+        seen += re.findall(r"(?:• |:arrow_forward: )\*(20-BIG01-\d+)\*", text)
+    assert seen == [f"20-BIG01-{i}" for i in range(200)]
+    back = await (await press(alice, pages[-1], "page_previous")).reply()
+    assert back.all_text.split("\n")[1:] == pages[-2].all_text.split("\n")[1:]
 
-    by_po = await ask(alice, "po BIG-PO")
-    assert len(by_po.blocks) <= MAX_BLOCKS and validate_blocks(by_po.blocks) == []
-    assert "2 orders with PO BIG-PO" in by_po.all_text
+
+async def test_a_po_with_many_orders_pages_and_a_shared_page_pages_for_the_presser(
+    world: SandboxWorld,
+) -> None:
+    for i in range(40):
+        world.state.add_order(_big_order(f"20-BIG{i:02d}", 5, holdreason="LONG REASON " * 20))
+    alice, bob = world.user(), world.user("U0BOB", "bob")
+    first = await ask(alice, "po BIG-PO")
+    pages = await every_page(alice, first)
+    assert len(pages) > 1 and all("40 orders, 200 shipments in all" in p.all_text for p in pages)
+    text = "\n".join(p.all_text for p in pages)
+    assert len(set(re.findall(r"• \*(20-BIG\d\d-\d)\*", text))) == 200
+    assert "_(continued)_" in text  # a page that starts inside an order names the order
+    shared = await (await press(alice, pages[1], "Share in channel")).reply()
+    assert shared.response_type == "in_channel" and "Page 2 of" in shared.all_text
+    turned = await (await press(bob, shared, "page_next")).reply()
+    assert turned.is_ephemeral and turned.user == "U0BOB" and turned.replaces is None
+    assert "Page 3 of" in turned.all_text
 
 
 # --- failures: always a readable answer --------------------------------------------------------

@@ -4,19 +4,22 @@ database alone."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest_asyncio
 
 from bot.clock import ManualClock
+from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, SeedOrder, SeedSuborder
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from bot.shipped import example_rules
+from bot.slack.budget import MAX_BLOCK_TEXT
 from bot.slack.mrkdwn import escape
-from bot.store import last_poll, outbox_stats
+from bot.store import current_holds, last_poll, outbox_stats, record_failed_poll
 from bot.watch.rules_loading import check_rules
-from tests.slack.helpers import ask
+from tests.slack.helpers import ask, press
 
 
 @pytest_asyncio.fixture
@@ -51,6 +54,47 @@ async def test_holds_are_grouped_oldest_first_with_how_long(watched) -> None:
     # Deleted orders wait for nothing: left out, and said so.
     assert "20-DEL01" not in text
     assert "of deleted orders (`VO`) left out" in text
+
+
+async def test_many_holds_come_in_pages_that_reach_every_one_and_say_how_to_narrow(
+    watched,
+) -> None:
+    world, clock = watched
+    for i in range(150):
+        number = f"20-HLD{i:03d}"
+        world.state.add_order(
+            SeedOrder(
+                number,
+                SANDBOX_CUSTOMER,
+                SANDBOX_COUNTRY,
+                clock() - timedelta(hours=1, minutes=i),
+                f"PO-HOLD-{i:03d}",
+                [SeedSuborder(f"{number}-11", "C", "", "C4" if i % 2 else "CH", "")],
+            )
+        )
+    await world.bot.poller.poll_once()
+    held = [r for r in await world.bot.store.run(current_holds, None) if r.holdreasoncode != "VO"]
+    alice = world.user()
+    first = await ask(alice, "holds")
+    pages = [first]
+    while any(b.action_id == "page_next" for b in pages[-1].buttons()):
+        pages.append(await (await press(alice, pages[-1], "page_next")).reply())
+    assert len(pages) > 1
+    seen: list[str] = []
+    for number, page in enumerate(pages, 1):
+        assert page.block_text <= MAX_BLOCK_TEXT and page.replaces == (
+            pages[number - 2].id if number > 1 else None
+        )
+        text = page.all_text
+        assert f"{len(held)} shipments on hold" in text and "By hold code:" in text
+        assert f"Page {number} of {len(pages)}." in text
+        assert "`/order holds CODE` shows one hold code." in text
+        seen += re.findall(r"• \*(20-[A-Z0-9]+-\d+)\*", text)
+    assert sorted(seen) == sorted(r.subordernumber for r in held)
+    assert "_(continued)_" in "\n".join(p.all_text for p in pages[1:])
+    c4 = sum(1 for r in held if r.holdreasoncode == "C4")
+    only = await ask(alice, "holds C4")  # narrowed down to one code, and nothing else
+    assert f"{c4} shipments on hold" in only.all_text and "20-HLD000-11" not in only.all_text
 
 
 async def test_holds_of_one_code_and_deleted_orders_by_name(watched) -> None:
@@ -94,6 +138,20 @@ async def test_a_failed_poll_is_reported_with_its_reason(watched) -> None:
     status = (await ask(world.user(), "status")).all_text
     assert ":x: failed:" in status and "503" in status
     assert "*Last successful poll*" in status
+
+
+async def test_status_stays_within_the_budget_however_long_the_errors(watched) -> None:
+    world, clock = watched
+    await world.bot.store.run(
+        record_failed_poll,
+        started_at=clock(),
+        finished_at=clock(),
+        calls=1,
+        error="Ingram said " + "very long words " * 1000,
+    )
+    status = await ask(world.user(), "status")
+    assert status.block_text <= MAX_BLOCK_TEXT and ":x: failed: Ingram said very" in status.all_text
+    assert "…" in status.all_text
 
 
 async def test_a_failed_polls_stored_error_and_status_carry_no_secret(watched) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.ingram.codes import HOLD_REASONS
+from bot.slack.budget import MAX_BLOCK_TEXT, block_text
 from bot.store import SuborderState
 from bot.watch.alerts import (
     MAX_DIGEST_ROWS,
@@ -70,9 +72,10 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def assert_block_kit(alert: NewAlert) -> None:
-    """The message is inside Block Kit's limits and serializes to JSON."""
+    """The message is inside Block Kit's limits and Slack's budget, and serializes to JSON."""
     blocks = alert.blocks
     assert 1 <= len(blocks) <= 50
+    assert block_text(blocks) <= MAX_BLOCK_TEXT
     json.dumps(blocks)
     for block in blocks:
         assert block["type"] in {"section", "context", "header", "divider"}
@@ -243,6 +246,27 @@ def test_huge_texts_stay_inside_the_limits() -> None:
     assert one.text.endswith("…")
     (digest,) = build_alerts(events, RuleSet((rule,)))
     assert_block_kit(digest)
+
+
+def test_a_digest_of_long_rows_and_every_hold_code_stays_within_the_budget() -> None:
+    codes = [c for c in HOLD_REASONS if c]
+    events = [
+        Event(
+            "hold_changed",
+            sub(i, hold=codes[i % len(codes)], status="C", po="P&<" * 100),
+            sub(i, hold=codes[(i + 1) % len(codes)], status="S"),
+            "20-123456",
+            "UK",
+        )
+        for i in range(MAX_DIGEST_ROWS)
+    ]
+    (digest,) = build_alerts(events, RuleSet((EVERYTHING,)))
+    assert_block_kit(digest)
+    body = "\n".join(texts(digest.blocks))
+    shown = sum(1 for i in range(MAX_DIGEST_ROWS) if f"20-R{i:05d}-11" in body)
+    assert 0 < shown <= MAX_DIGEST_ROWS
+    if shown < MAX_DIGEST_ROWS:  # what did not fit is counted, with where to see it
+        assert f"…and {MAX_DIGEST_ROWS - shown} more: `/order holds`" in body
 
 
 def test_cut_never_splits_an_entity() -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.ingram.errors import IngramError
 from bot.orders import DeleteRefused, Refusal, Requester
-from bot.slack.blocks import cancelled_message, delete_outcome_message, error_message
+from bot.slack.blocks import error_message
+from bot.slack.prompts import cancelled_message, delete_outcome_message
 from bot.slack.replies import Respond, answering_failures, send
 from bot.slack.services import Listener, Services
 

@@ -1,34 +1,37 @@
-"""The "Share in channel" button of a lookup: post a fresh copy for everyone to see."""
+"""The "Share in channel" button of a lookup: post a fresh copy of the page for everyone."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import context, lookup_message
+from bot.slack.answers import lookup_answer
 from bot.slack.commands.parsing import ByPo, Lookup, parse_command
-from bot.slack.mrkdwn import mention
+from bot.slack.paging import PageRef
 from bot.slack.replies import Respond, answering_failures, send
 from bot.slack.services import Listener, Services
 
 
+def shared_ref(value: str) -> PageRef | None:
+    """What a share button shares: a page of a lookup or a PO search. Buttons made before
+    answers came in pages carry the command's text (``20-RD12H``, ``po CUSTPO``)."""
+    ref = PageRef.parse(value)
+    if ref is not None:
+        return ref if ref.kind in ("lookup", "po") else None
+    parsed = parse_command(value)
+    if isinstance(parsed, Lookup):
+        return PageRef("lookup", parsed.ref)
+    if isinstance(parsed, ByPo):
+        return PageRef("po", parsed.po)
+    return None
+
+
 async def share(services: Services, user: str, value: str, respond: Respond) -> None:
-    """Look the order (or PO) up again and post it in the channel for everyone."""
+    """Look the order (or PO) up again and post that page in the channel for everyone."""
     async with answering_failures(respond, "sharing a lookup", replace_original=False):
-        parsed = parse_command(value)
-        if isinstance(parsed, Lookup):
-            result = await services.orders.lookup(parsed.ref)
-        elif isinstance(parsed, ByPo):
-            result = await services.orders.lookup_po(parsed.po)
-        else:
+        ref = shared_ref(value)
+        if ref is None:
             return
-        message = lookup_message(
-            result.query,
-            result.orders,
-            highlight=result.highlight,
-            share_value=None,
-            by_po=isinstance(parsed, ByPo),
-        )
-        message.blocks.append(context(f"Shared by {mention(user)}"))
+        message = await lookup_answer(services, ref, shareable=False, shared_by=user)
         await send(respond, message, response_type="in_channel", replace_original=False)
 
 

@@ -10,13 +10,8 @@ import time
 from typing import Any
 
 from bot.orders import DeletePrompt, Requester
-from bot.slack.blocks import (
-    delete_prompt_message,
-    error_message,
-    help_message,
-    lookup_message,
-    notice_message,
-)
+from bot.slack.answers import lookup_answer
+from bot.slack.blocks import error_message, help_message, notice_message
 from bot.slack.commands import watcher
 from bot.slack.commands.parsing import (
     ByPo,
@@ -28,6 +23,8 @@ from bot.slack.commands.parsing import (
     Status,
     parse_command,
 )
+from bot.slack.paging import PageRef
+from bot.slack.prompts import delete_prompt_message
 from bot.slack.replies import Respond, answering_failures, send
 from bot.slack.services import Listener, Services
 
@@ -63,24 +60,10 @@ async def _tell_if_queued(services: Services, respond: Respond) -> None:
         )
 
 
-async def lookup(services: Services, respond: Respond, ref: str) -> None:
+async def lookup(services: Services, respond: Respond, ref: PageRef) -> None:
+    """``/order 20-RD12H`` (a "lookup" ref) or ``/order po CUSTPO`` (a "po" ref), page 1."""
     await _tell_if_queued(services, respond)
-    result = await services.orders.lookup(ref)
-    await send(
-        respond,
-        lookup_message(result.query, result.orders, highlight=result.highlight, share_value=ref),
-    )
-
-
-async def lookup_po(services: Services, respond: Respond, po: str) -> None:
-    await _tell_if_queued(services, respond)
-    result = await services.orders.lookup_po(po)
-    await send(
-        respond,
-        lookup_message(
-            result.query, result.orders, highlight=None, share_value=f"po {po}", by_po=True
-        ),
-    )
+    await send(respond, await lookup_answer(services, ref))
 
 
 async def delete(services: Services, respond: Respond, requester: Requester, ref: str) -> None:
@@ -103,9 +86,9 @@ async def answer(
     async with answering_failures(respond, f"/order {command.get('text', '').strip()}"):
         match parsed:
             case Lookup(ref):
-                await lookup(services, respond, ref)
+                await lookup(services, respond, PageRef("lookup", ref))
             case ByPo(po):
-                await lookup_po(services, respond, po)
+                await lookup(services, respond, PageRef("po", po))
             case Delete(ref):
                 await delete(services, respond, requester_of(command), ref)
             case Holds(code):

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from bot.ingram.codes import DELETED_HOLD, hold_description
 from bot.slack.blocks import Message, context, header, pack, plural, section
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import api_text, escape
+from bot.slack.paging import Listing, PageRef, paged
 from bot.slack.services import RulesView, Services
 from bot.store import current_holds, dead_letters, last_poll, last_successful_poll, outbox_stats
 
@@ -35,8 +36,9 @@ def _at(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-async def holds(services: Services, code: str | None) -> Message:
-    """What is on hold now, grouped by hold reason, oldest first, with how long."""
+async def holds(services: Services, code: str | None, page: int = 1) -> Message:
+    """What is on hold now, grouped by hold reason, oldest first, with how long; in pages,
+    the first lines of each saying how many in all and how many of each code."""
     rows = await services.store.run(current_holds, code)
     deleted = 0
     if code != DELETED_HOLD:  # a deleted order waits for nothing; asked for by name, it shows
@@ -61,25 +63,32 @@ async def holds(services: Services, code: str | None) -> Message:
         groups[row.holdreasoncode].append(row)
     oldest_first = sorted(groups.items(), key=lambda item: item[1][0].hold_since or now)
     lines: list[str] = []
+    headings: set[int] = set()
     for hold_code, members in oldest_first:
+        headings.add(len(lines))
         lines.append(
-            f"*`{escape(hold_code)}` {escape(hold_description(hold_code) or 'unknown hold code')}*"
-            f" · {len(members)} shipment{'s' if len(members) != 1 else ''}"
+            f"*`{api_text(hold_code, 10)}`"
+            f" {escape(hold_description(hold_code) or 'unknown hold code')}*"
+            f" · {plural(len(members), 'shipment')}"
         )
         for row in members:
             held = age(now - row.hold_since) if row.hold_since else "?"
             lines.append(
-                f"• *{escape(row.subordernumber)}* (PO {escape(row.customerordernumber) or '-'})"
-                f" held {held} · {escape(row.hold_text)}"
+                f"• *{escape(row.subordernumber)}*"
+                f" (PO {api_text(row.customerordernumber, 100) or '-'})"
+                f" held {held} · {api_text(row.hold_text)}"
             )
-    blocks = [header(f"{len(rows)} shipment{'s' if len(rows) != 1 else ''} on hold")]
-    packed, left = pack(lines, 45)
-    blocks += packed
-    notes = [seen]
-    if left:
-        notes.append(f"…and {left} more lines not shown; narrow it with `/order holds CODE`.")
-    blocks.append(context(*notes))
-    return Message(f"{len(rows)} shipment(s) on hold", blocks)
+    head = [header(f"{plural(len(rows), 'shipment')} on hold"), context(seen)]
+    if len(groups) > 1:
+        counts = " · ".join(f"`{api_text(c, 10)}` {len(m)}" for c, m in oldest_first)
+        head.append(context(f"By hold code: {counts}"))
+    ref = PageRef("holds", code or "", page)
+    hint = "" if code else "`/order holds CODE` shows one hold code."
+    shown = paged(head, Listing(lines, frozenset(headings)), [], ref, hint=hint)
+    text = f"{len(rows)} shipment(s) on hold"
+    if shown.pages > 1:
+        text += f" (page {shown.page} of {shown.pages})"
+    return Message(text, shown.blocks)
 
 
 #: At most this many problems of a refused rules version are listed in ``/order status``.
@@ -103,7 +112,7 @@ def rules_lines(rules: RulesView | None, now: datetime) -> list[str]:
         f" {plural(len(problems), 'problem')}; the rules above stay in force until a good"
         " version loads"
     )
-    lines += [f"• {escape(problem)}" for problem in problems[:MAX_REFUSAL_LINES]]
+    lines += [f"• {api_text(problem)}" for problem in problems[:MAX_REFUSAL_LINES]]
     if len(problems) > MAX_REFUSAL_LINES:
         lines.append(
             f"…and {len(problems) - MAX_REFUSAL_LINES} more:"
@@ -126,7 +135,7 @@ async def status(services: Services) -> Message:
         state = (
             ":white_check_mark: succeeded"
             if last.ok
-            else f":x: failed: {escape(last.error or 'unknown error')}"
+            else f":x: failed: {api_text(last.error or 'unknown error', 500)}"
         )
         lines.append(
             f"*Last poll* {_at(last.finished_at)} ({age(now - last.finished_at)} ago): {state}"
@@ -150,7 +159,7 @@ async def status(services: Services) -> Message:
     for row in dead:
         lines.append(
             f"• :warning: alert #{row.id} for {escape(row.channel)} (rule {escape(row.rule)}):"
-            f" {escape(row.last_error or 'failed')}"
+            f" {api_text(row.last_error or 'failed')}"
         )
     if stats.dead:
         lines.append(
