@@ -8,7 +8,11 @@ elements, ``action_id`` unique in the block; button: plain_text label at most 75
 at most 255, ``value`` at most 2000, ``url`` at most 3000, style ``primary``/``danger``;
 confirm dialog: title 100, text 300, confirm 30, deny 30; image: ``image_url`` 3000,
 ``alt_text`` 2000; unknown block types. Message ``text`` over 40,000 characters is refused
-with ``msg_too_long``.
+with ``msg_too_long``, and blocks whose text adds up to more than ``MAX_BLOCK_TEXT``
+characters with ``msg_blocks_too_long`` (see ``texts``: undocumented, reported for
+``chat.postMessage`` in slackapi/bolt-js#2509 and #2867; #2867 found ``respond()`` taking the
+same blocks, but the stand-in refuses them on every way of posting, chat.* and
+``response_url``, so that no answer of the app can lean on that leniency).
 
 ``check_message`` is what every way of posting (chat.*, ``response_url``) calls before it
 records a message.
@@ -21,9 +25,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.sandbox.slack.errors import ApiError
+from bot.sandbox.slack.texts import block_text_length
 
 MAX_MESSAGE_TEXT = 40_000
 MAX_BLOCKS = 50
+#: Characters of text in a message's blocks past which Slack says ``msg_blocks_too_long``.
+MAX_BLOCK_TEXT = 12_000
 MAX_BLOCK_ID = 255
 MAX_TEXT = 3000
 MAX_SECTION_FIELDS = 10
@@ -232,6 +239,8 @@ def check_message(text: str, blocks: list[dict[str, Any]] | None, *, need_conten
         raise ApiError("msg_too_long")
     if blocks:
         problems = validate_blocks(blocks)
+        if not problems and block_text_length(blocks) > MAX_BLOCK_TEXT:
+            raise ApiError("msg_blocks_too_long")
         if problems:
             raise ApiError(
                 "invalid_blocks",

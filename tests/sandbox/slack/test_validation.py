@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.slack import SlackStandIn, validate_blocks
+from bot.sandbox.slack.texts import text_objects
 from tests.sandbox.slack.helpers import button, section
 
 
@@ -42,9 +43,18 @@ def at_limits() -> list[dict[str, Any]]:
     return blocks
 
 
-async def test_blocks_exactly_at_the_limits_are_accepted(client: AsyncWebClient) -> None:
-    assert validate_blocks(at_limits()) == []
-    response = await client.chat_postMessage(channel="C0GENERAL", text="t", blocks=at_limits())
+async def test_blocks_exactly_at_the_limits_pass_every_block_check(
+    client: AsyncWebClient,
+) -> None:
+    blocks = at_limits()
+    assert validate_blocks(blocks) == []
+    # Together they carry far more than 12,000 characters of text: Slack says so.
+    with pytest.raises(SlackApiError, match="msg_blocks_too_long"):
+        await client.chat_postMessage(channel="C0GENERAL", text="t", blocks=blocks)
+    for block in blocks:  # the same blocks with short texts are taken
+        for obj in text_objects(block):
+            obj["text"] = obj["text"][:10]
+    response = await client.chat_postMessage(channel="C0GENERAL", text="t", blocks=blocks)
     assert response["ok"] is True
 
 
@@ -108,3 +118,46 @@ async def test_malformed_blocks_json(standin: SlackStandIn) -> None:
         ) as response,
     ):
         assert (await response.json())["error"] == "invalid_blocks_format"
+
+
+def _sections(total: int) -> list[dict[str, Any]]:
+    """Sections of at most 3,000 characters whose texts add up to ``total``."""
+    sizes = [3000] * (total // 3000) + ([total % 3000] if total % 3000 else [])
+    return [section("x" * n) for n in sizes]
+
+
+async def test_more_than_12000_characters_of_block_text_is_msg_blocks_too_long(
+    standin: SlackStandIn, client: AsyncWebClient
+) -> None:
+    """Every way of posting refuses it, as Slack refuses chat.postMessage (bolt-js#2509)."""
+    at_limit, over = _sections(12_000), _sections(12_001)
+    assert validate_blocks(over) == []  # each block is fine: it is the sum that is too much
+    posted = await client.chat_postMessage(channel="C0GENERAL", text="t", blocks=at_limit)
+    assert posted["ok"]
+    for call in (
+        lambda: client.chat_postMessage(channel="C0GENERAL", text="t", blocks=over),
+        lambda: client.chat_postEphemeral(channel="C0GENERAL", user="U0A", text="t", blocks=over),
+        lambda: client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="t", blocks=over),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            await call()
+        assert refused.value.response["error"] == "msg_blocks_too_long"
+    url = standin.new_response_url(channel_id="C0GENERAL", user_id="U0ALICE")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"text": "t", "blocks": over}) as answer:
+            assert (answer.status, await answer.text()) == (400, "msg_blocks_too_long")
+        async with http.post(url, json={"text": "t", "blocks": at_limit}) as answer:
+            assert answer.status == 200
+    assert [m.block_text for m in standin.messages] == [12_000, 12_000]
+
+
+async def test_button_labels_and_confirm_dialogs_count_too(client: AsyncWebClient) -> None:
+    confirm = {
+        "title": {"type": "plain_text", "text": "t" * 100},
+        "text": {"type": "mrkdwn", "text": "d" * 300},
+    }
+    actions = {"type": "actions", "elements": [button("b" * 75, "go", confirm=confirm)]}
+    blocks = [*_sections(12_000 - 475), actions]
+    assert (await client.chat_postMessage(channel="C0GENERAL", text="t", blocks=blocks))["ok"]
+    with pytest.raises(SlackApiError, match="msg_blocks_too_long"):
+        await client.chat_postMessage(channel="C0GENERAL", text="t", blocks=[section("x"), *blocks])
