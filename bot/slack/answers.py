@@ -6,11 +6,11 @@ the page buttons (``actions/pages.py``) and "Share in channel" for the page aske
 from __future__ import annotations
 
 from bot.orders import DeletePrompt, Requester
-from bot.slack.blocks import Message, error_message
+from bot.slack.blocks import Message
 from bot.slack.commands import watcher
 from bot.slack.lookups import lookup_message
 from bot.slack.paging import PageRef
-from bot.slack.prompts import delete_prompt_message
+from bot.slack.prompts import delete_prompt_message, refusal_message
 from bot.slack.services import Services
 
 
@@ -34,7 +34,7 @@ async def prompt_answer(services: Services, presser: Requester, ref: PageRef) ->
         return delete_prompt_message(
             prepared.order, prepared.confirmation_id, prepared.expires_at, page=ref.page
         )
-    return error_message(prepared.message, emoji=":hourglass:")
+    return refusal_message(prepared)
 
 
 async def page_answer(services: Services, presser: Requester, ref: PageRef) -> Message:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.ingram.models import DeleteOutcome, Order
+from bot.orders import DeleteRefused, Refusal
 from bot.slack.blocks import (
     ACTION_DELETE_CANCEL,
     ACTION_DELETE_CONFIRM,
@@ -13,6 +14,7 @@ from bot.slack.blocks import (
     actions,
     button,
     context,
+    error_message,
     order_summary,
     plural,
     section,
@@ -111,3 +113,39 @@ def cancelled_message(number: str) -> Message:
             )
         ],
     )
+
+
+#: How each refusal is shown (the others: :no_entry_sign:).
+_EMOJI = {
+    Refusal.EXPIRED: ":hourglass:",
+    Refusal.UNKNOWN_CONFIRMATION: ":hourglass:",
+    Refusal.ALREADY_USED: ":hourglass:",
+    Refusal.SUPERSEDED: ":hourglass:",
+    Refusal.ALREADY_DELETED: ":information_source:",
+}
+
+
+def refusal_message(refusal: DeleteRefused) -> Message:
+    """Why nothing was deleted: with who did what stands in the way (a mention), and the
+    order's state as it was read, when it was."""
+    emoji = _EMOJI.get(refusal.reason, ":no_entry_sign:")
+    if refusal.by is not None and refusal.at is not None:
+        when = refusal.at.strftime("%H:%M UTC")
+        number = f"*{escape(refusal.ordernumber)}*"
+        if refusal.reason is Refusal.SUPERSEDED:
+            text = (
+                f"{emoji} A newer delete prompt for order {number} was made by"
+                f" {mention(refusal.by)} at {when}; only that one can delete it, and this one"
+                " no longer does anything."
+            )
+        else:
+            text = (
+                f"{emoji} Order {number} was already deleted by {mention(refusal.by)} at"
+                f" {when}, through orderbot; nothing was sent to Ingram."
+            )
+        message = Message(refusal.message, [section(text)])
+    else:
+        message = error_message(refusal.message, emoji=emoji)
+    if refusal.order is not None:
+        message.blocks.append(section(order_summary(refusal.order)))
+    return message

@@ -29,8 +29,10 @@ from bot.store.confirmations import (
     Confirmation,
     audit_log,
     claim_confirmation,
+    confirmation_state,
     create_confirmation,
     get_confirmation,
+    last_deletion,
     write_audit,
 )
 from bot.store.faults import StoreFault, StoreUnavailable
@@ -117,6 +119,7 @@ __all__ = [
     "channels_with_work",
     "claim_confirmation",
     "claim_lease",
+    "confirmation_state",
     "create_confirmation",
     "current_holds",
     "dead_letters",
@@ -130,6 +133,7 @@ __all__ = [
     "get_snapshot_row",
     "get_thread",
     "hold_counts",
+    "last_deletion",
     "last_poll",
     "last_successful_poll",
     "learn_channel",

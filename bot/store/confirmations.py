@@ -1,5 +1,5 @@
-"""Delete confirmations (single-use, bound to the requester, expiring) and the audit trail
-of what was tried on which order."""
+"""Delete confirmations (single-use, bound to the requester, expiring, one live per order)
+and the audit trail of what was tried on which order."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ class Confirmation:
     expires_at: datetime
     used_at: datetime | None
     used_by: str | None
+    #: The newer confirmation for the same order that replaced this one (None: not replaced).
+    superseded_by: str | None = None
 
     @classmethod
     def _from(cls, r: dict[str, Any]) -> Confirmation:
@@ -40,6 +42,7 @@ class Confirmation:
             from_iso(r["expires_at"]),
             optional_time(r["used_at"]),
             r["used_by"],
+            r.get("superseded_by"),
         )
 
 
@@ -51,6 +54,7 @@ class ClaimResult(enum.StrEnum):
     WRONG_USER = "wrong_user"
     ALREADY_USED = "already_used"
     EXPIRED = "expired"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,21 +94,30 @@ def create_confirmation(
     channel_id: str | None,
     created_at: datetime,
     expires_at: datetime,
-) -> None:
-    """Store a delete confirmation that ``user_id`` alone may use once before ``expires_at``."""
-    db.execute(
-        "INSERT INTO confirmations (id, user_id, ordernumber, entrydate, channel_id,"
-        " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            id,
-            user_id,
-            ordernumber,
-            entrydate.isoformat() if isinstance(entrydate, date) else str(entrydate),
-            channel_id,
-            iso(created_at),
-            iso(expires_at),
-        ],
-    )
+) -> int:
+    """Store a delete confirmation that ``user_id`` alone may use once before ``expires_at``,
+    and supersede every unused one for the same order (whoever asked): one live prompt per
+    order. Returns how many were superseded."""
+    with db.atomic():
+        superseded = db.conn.execute(
+            "UPDATE confirmations SET superseded_by = ?"
+            " WHERE ordernumber = ? AND used_at IS NULL AND superseded_by IS NULL",
+            [id, ordernumber],
+        ).rowcount
+        db.conn.execute(
+            "INSERT INTO confirmations (id, user_id, ordernumber, entrydate, channel_id,"
+            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                id,
+                user_id,
+                ordernumber,
+                entrydate.isoformat() if isinstance(entrydate, date) else str(entrydate),
+                channel_id,
+                iso(created_at),
+                iso(expires_at),
+            ],
+        )
+    return superseded
 
 
 def get_confirmation(db: Database, id: str) -> Confirmation | None:
@@ -117,27 +130,34 @@ def claim_confirmation(db: Database, id: str, user_id: str, now: datetime) -> Cl
     """Use a confirmation: CLAIMED for exactly one caller, however many try at once.
 
     The claim is one conditional UPDATE, so concurrent claims (threads, processes) cannot
-    both win. A wrong user or an expired confirmation does not consume it.
+    both win. A wrong user, an expired or a superseded confirmation does not consume it.
     """
     at = iso(now)
     with db.atomic():
         cursor = db.conn.execute(
             "UPDATE confirmations SET used_at = ?, used_by = ?"
-            " WHERE id = ? AND user_id = ? AND used_at IS NULL AND expires_at > ?",
+            " WHERE id = ? AND user_id = ? AND used_at IS NULL AND superseded_by IS NULL"
+            " AND expires_at > ?",
             [at, user_id, id, user_id, at],
         )
         if cursor.rowcount == 1:
             return ClaimResult.CLAIMED
-        row = db.conn.execute(
-            "SELECT user_id, used_at FROM confirmations WHERE id = ?", [id]
-        ).fetchone()
-    if row is None:
-        return ClaimResult.NOT_FOUND
-    if row[0] != user_id:
+    row = get_confirmation(db, id)
+    return ClaimResult.NOT_FOUND if row is None else confirmation_state(row, user_id, now)
+
+
+def confirmation_state(row: Confirmation, user_id: str, now: datetime) -> ClaimResult:
+    """What a claim of ``row`` by ``user_id`` at ``now`` would be, without making it
+    (CLAIMED: it may be claimed)."""
+    if row.user_id != user_id:
         return ClaimResult.WRONG_USER
-    if row[1] is not None:
+    if row.used_at is not None:
         return ClaimResult.ALREADY_USED
-    return ClaimResult.EXPIRED
+    if row.superseded_by is not None:
+        return ClaimResult.SUPERSEDED
+    if row.expires_at <= now:
+        return ClaimResult.EXPIRED
+    return ClaimResult.CLAIMED
 
 
 def write_audit(
@@ -158,6 +178,19 @@ def write_audit(
         [iso(at), user_id, user_name, action, ordernumber, outcome, stored_text(message)],
     )
     return int(cursor.lastrowid or 0)
+
+
+def last_deletion(db: Database, ordernumber: str) -> AuditRow | None:
+    """The latest delete of this order that orderbot sent and Ingram carried out."""
+    rows = list(
+        dict_rows(
+            db,
+            "SELECT * FROM audit WHERE ordernumber = ? AND action = 'delete_confirm'"
+            " AND outcome = 'deleted' ORDER BY id DESC LIMIT 1",
+            [ordernumber],
+        )
+    )
+    return AuditRow._from(rows[0]) if rows else None
 
 
 def audit_log(db: Database, limit: int = 50) -> list[AuditRow]:

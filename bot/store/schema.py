@@ -273,9 +273,21 @@ def _m3_exactly_once(db: Database) -> None:
     )
 
 
+def _m4_one_live_confirmation(db: Database) -> None:
+    """One live delete confirmation per order: a newer prompt supersedes the older ones."""
+    db["confirmations"].add_column("superseded_by", str)
+    db["confirmations"].create_index(["ordernumber"])
+    db["audit"].create_index(["ordernumber", "action", "outcome"])
+
+
 #: The schema's history, oldest first. Migration N (1-based) brings ``user_version`` to N.
 #: Append only: never edit or reorder a migration that has shipped.
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_m1_watcher, _m2_slack_app, _m3_exactly_once)
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    _m1_watcher,
+    _m2_slack_app,
+    _m3_exactly_once,
+    _m4_one_live_confirmation,
+)
 
 
 def schema_version(db: Database) -> int:

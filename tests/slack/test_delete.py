@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 from bot.clock import ManualClock
+from bot.config import load_settings
 from bot.ingram.codes import DELETE_ABEND, DELETE_TECHNICAL_ERROR
 from bot.sandbox.ingram import (
     SANDBOX_COUNTRY,
@@ -219,6 +220,99 @@ async def test_cancel_uses_the_confirmation_up_without_deleting(world: SandboxWo
     ]
 
 
+# --- authorised at the press ------------------------------------------------------------------
+
+
+async def test_someone_taken_off_the_allow_list_can_no_longer_press(world: SandboxWorld) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    # orderbot restarted with a new ORDERBOT_DELETE_ALLOWED, alice no longer in it
+    world.settings = load_settings({**world.environment(), "ORDERBOT_DELETE_ALLOWED": "U0BOB"})
+    await world.restart_bot()
+    refused = await (await press(alice, prompt, "Delete order")).reply()
+    assert "You are no longer allowed to delete orders" in refused.all_text
+    assert refused.replaces == prompt.id and refused.buttons() == []
+    assert deletes(world) == []
+    assert (await audit(world))[-1] == (
+        "U0ALICE",
+        "delete_confirm",
+        "20-11852",
+        "refused_not_allowed",
+    )
+
+
+async def test_three_prompts_for_one_order_send_one_delete(world: SandboxWorld) -> None:
+    alice = world.user()
+    first, second, third = [await prompt_for(alice) for _ in range(3)]
+    older = await (await press(alice, first, "Delete order")).reply()
+    assert "A newer delete prompt for order *20-11852* was made by <@U0ALICE>" in older.all_text
+    assert older.replaces == first.id and older.buttons() == []
+    done = await (await press(alice, third, "Delete order")).reply()
+    assert "was deleted by <@U0ALICE>" in done.all_text
+    searches = world.state.search_calls
+    late = await (await press(alice, second, "Delete order")).reply()
+    assert "Order *20-11852* was already deleted by <@U0ALICE>" in late.all_text
+    assert "through orderbot; nothing was sent to Ingram" in late.all_text
+    assert world.state.search_calls == searches  # answered without calling Ingram
+    assert len(deletes(world)) == 1
+    cancelled = await (await press(alice, first, "Cancel")).reply()
+    assert "newer delete prompt" in cancelled.all_text
+
+
+async def test_a_confirm_after_someone_else_deleted_it_says_who_without_calling_ingram() -> None:
+    async with SandboxWorld(retry=FAST_RETRY, delete_allowed=("U0ALICE", "U0BOB")) as world:
+        alice, bob = world.user(), world.user("U0BOB", "bob")
+        hers = await prompt_for(alice)
+        his = await prompt_for(bob)  # the newer prompt: alice's is superseded
+        assert (
+            "was deleted by <@U0BOB>"
+            in (await (await press(bob, his, "Delete order")).reply()).all_text
+        )
+        calls = len(world.state.requests)
+        answer = await (await press(alice, hers, "Delete order")).reply()
+        assert "was already deleted by <@U0BOB>" in answer.all_text
+        assert len(world.state.requests) == calls and len(deletes(world)) == 1
+
+
+async def test_an_order_released_since_the_prompt_is_refused_with_its_state(
+    world: SandboxWorld,
+) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    world.state.set_suborder("20-11852-21", statuscode="R", holdreasoncode="")
+    refused = await (await press(alice, prompt, "Delete order")).reply()
+    text = refused.all_text
+    assert "cannot be deleted: 20-11852-21 is released to the warehouse management system" in text
+    assert "Nothing was sent to Ingram's delete." in text
+    assert "*Order 20-11852* · PO" in text  # its state as read now
+    assert refused.replaces == prompt.id and deletes(world) == []
+    assert (await audit(world))[-1][3] == "refused_not_deletable"
+
+
+async def test_an_order_deleted_outside_orderbot_since_the_prompt_sends_no_delete(
+    world: SandboxWorld,
+) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    for sub in world.state.order("20-11852").suborders:
+        world.state.set_suborder(sub.subordernumber, statuscode="V", holdreasoncode="VO")
+    refused = await (await press(alice, prompt, "Delete order")).reply()
+    assert "Order 20-11852 is already deleted." in refused.all_text
+    assert deletes(world) == []
+
+
+async def test_a_failed_fresh_read_sends_nothing_and_keeps_the_prompt(world: SandboxWorld) -> None:
+    alice = world.user()
+    prompt = await prompt_for(alice)
+    world.state.faults.add(Fault(status=503, times=0, method="GET"))
+    refused = await (await press(alice, prompt, "Delete order")).reply()
+    assert "could not read order 20-11852 again" in refused.all_text
+    assert refused.replaces is None and deletes(world) == []
+    world.state.faults.clear()
+    done = await (await press(alice, prompt, "Delete order")).reply()
+    assert "was deleted by <@U0ALICE>" in done.all_text
+
+
 # --- what Ingram answers -----------------------------------------------------------------------
 
 
@@ -260,7 +354,8 @@ async def test_a_delete_whose_answer_was_lost_is_looked_up_not_resent() -> None:
         assert "confirmed by a lookup" in outcome.all_text
         assert world.state.delete_calls == 1  # not sent again (counted on arrival)
         searches = [r for r in world.state.requests if r.path.endswith("/orders/search")]
-        assert len(searches) == 2  # the prompt's lookup and the one after the timeout
+        # The prompt's lookup, the press's fresh read, and the one after the timeout.
+        assert len(searches) == 3
 
 
 async def test_ingram_down_during_the_delete_says_to_look_before_trying_again(

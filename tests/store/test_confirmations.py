@@ -16,8 +16,10 @@ from bot.store import (
     ClaimResult,
     audit_log,
     claim_confirmation,
+    confirmation_state,
     create_confirmation,
     get_confirmation,
+    last_deletion,
     open_db,
     write_audit,
 )
@@ -163,3 +165,55 @@ def test_audit_messages_are_stored_without_secrets_and_kept_short(db: Database) 
     (row,) = audit_log(db)
     assert "audit-test-secret-77" not in row.message and MASK in row.message
     assert len(row.message) == MAX_STORED_TEXT and row.message.endswith("…")
+
+
+def test_a_newer_confirmation_supersedes_the_unused_ones_for_its_order(db: Database) -> None:
+    confirm(db, "c1")
+    confirm(db, "c2", user="U2")
+    now = T0 + timedelta(minutes=1)
+    assert claim_confirmation(db, "c2", "U2", now) is ClaimResult.CLAIMED  # c2 used
+    confirm(db, "c3")
+    assert get_confirmation(db, "c1").superseded_by == "c2"  # superseded once, by the next
+    assert get_confirmation(db, "c2").superseded_by is None  # a used one stays as it was
+    assert claim_confirmation(db, "c1", "U1", now) is ClaimResult.SUPERSEDED
+    assert get_confirmation(db, "c1").used_at is None
+    assert claim_confirmation(db, "c3", "U1", now) is ClaimResult.CLAIMED
+    assert confirmation_state(get_confirmation(db, "c1"), "U2", now) is ClaimResult.WRONG_USER
+
+
+def test_another_orders_confirmation_is_left_alone(db: Database) -> None:
+    confirm(db, "c1")
+    create_confirmation(
+        db,
+        id="other",
+        user_id="U1",
+        ordernumber="20-99999",
+        entrydate=date(2025, 3, 1),
+        channel_id=None,
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=10),
+    )
+    assert claim_confirmation(db, "c1", "U1", T0) is ClaimResult.CLAIMED
+
+
+def test_the_last_deletion_of_an_order_through_orderbot(db: Database) -> None:
+    def audit(outcome: str, user: str, minutes: int, action: str = "delete_confirm") -> None:
+        write_audit(
+            db,
+            at=T0 + timedelta(minutes=minutes),
+            user_id=user,
+            user_name="",
+            action=action,
+            ordernumber="20-11852",
+            outcome=outcome,
+        )
+
+    assert last_deletion(db, "20-11852") is None
+    audit("failed", "U1", 1)
+    audit("refused_expired", "U1", 2)
+    audit("deleted", "U2", 3, action="delete_request")
+    assert last_deletion(db, "20-11852") is None
+    audit("deleted", "U3", 4)
+    found = last_deletion(db, "20-11852")
+    assert found is not None and (found.user_id, found.at) == ("U3", T0 + timedelta(minutes=4))
+    assert last_deletion(db, "20-OTHER") is None

@@ -7,12 +7,13 @@ from typing import Any
 from bot.ingram.errors import IngramError
 from bot.orders import DeleteRefused, Refusal, Requester
 from bot.slack.blocks import error_message
-from bot.slack.prompts import cancelled_message, delete_outcome_message
+from bot.slack.prompts import cancelled_message, delete_outcome_message, refusal_message
 from bot.slack.replies import Respond, answering_failures, send
 from bot.slack.services import Listener, Services
 
-#: Refusals that end the prompt for its owner; the others leave it for the right person.
-_ENDS_PROMPT = {Refusal.EXPIRED, Refusal.UNKNOWN_CONFIRMATION}
+#: Refusals that end the prompt: it can never delete anything any more. The others leave it
+#: in place (a press by someone else, a second press, a lookup that may work next time).
+_KEEPS_PROMPT = {Refusal.WRONG_USER, Refusal.ALREADY_USED, Refusal.LOOKUP_FAILED}
 
 
 def presser_of(body: dict[str, Any]) -> Requester:
@@ -24,16 +25,11 @@ def presser_of(body: dict[str, Any]) -> Requester:
 
 
 async def _refused(respond: Respond, refusal: DeleteRefused) -> None:
-    if refusal.reason in _ENDS_PROMPT:
-        await send(
-            respond, error_message(refusal.message, emoji=":hourglass:"), replace_original=True
-        )
+    if refusal.reason not in _KEEPS_PROMPT:
+        await send(respond, refusal_message(refusal), replace_original=True)
     else:
         await send(
-            respond,
-            error_message(refusal.message, emoji=":no_entry_sign:"),
-            replace_original=False,
-            response_type="ephemeral",
+            respond, refusal_message(refusal), replace_original=False, response_type="ephemeral"
         )
 
 
