@@ -42,6 +42,7 @@ Type what a Slack user would:
   (the demo has only /order, so  20-RD12H  or  po CUSTPO  alone work too)
 and, to drive the demo:
   press <button>             press a button of the last message that has buttons
+                             (a long answer comes in pages:  press Next,  press Previous)
   as alice | as bob          act as alice (may delete) or bob (may not)
   wait <seconds>             let time pass: the sandbox moves holds, alerts appear
   help                       this text
@@ -51,7 +52,8 @@ At the prompt: arrows edit the line, Up/Down and Ctrl-R go through history, Tab 
 #: Words Tab completes at the prompt.
 WORDS = (
     "/order", "/order po", "/order delete", "/order holds", "/order status", "/order help",
-    "press Delete order", "press Cancel", "press Share in channel", "as alice", "as bob",
+    "press Delete order", "press Cancel", "press Share in channel", "press Next",
+    "press Previous", "as alice", "as bob",
     "wait 20", "wait 45", "help", "quit",
 )  # fmt: skip
 #: The first words of the /order commands other than a lookup.

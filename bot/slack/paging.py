@@ -144,7 +144,7 @@ def navigation(ref: PageRef, pages: int, hint: str) -> list[Block]:
     note = f"Page {ref.page} of {pages}." + (f" {hint}" if hint else "")
     buttons = []
     if ref.page > 1:
-        buttons.append(button("◀ Previous", ACTION_PAGE_PREVIOUS, ref.at(ref.page - 1).value()))
+        buttons.append(button("Previous", ACTION_PAGE_PREVIOUS, ref.at(ref.page - 1).value()))
     if ref.page < pages:
-        buttons.append(button("Next ▶", ACTION_PAGE_NEXT, ref.at(ref.page + 1).value()))
+        buttons.append(button("Next", ACTION_PAGE_NEXT, ref.at(ref.page + 1).value()))
     return [context(truncate(note, NAV_ROOM - 100)), actions(*buttons, block_id="pages")]

@@ -22,6 +22,7 @@ from bot.ingram.errors import (
     IncompleteResultError,
     InvalidArgumentError,
     OutsideWindowError,
+    ResponseFormatError,
     UnavailableError,
 )
 from bot.ingram.models import DeleteOutcome, SearchQuery
@@ -161,6 +162,15 @@ async def test_a_short_read_before_the_end_is_an_error_not_a_smaller_result(
         await client.find_orders(query)
     # Without the fault, the same search reads every order.
     assert len([o async for o in client.iter_orders(query)]) == caught.value.reported
+
+
+async def test_a_success_without_results_is_an_error_not_no_such_order(
+    client: IngramClient, sandbox: RunningSandbox
+) -> None:
+    sandbox.state.faults.add(Fault(no_results=True, times=1))
+    with pytest.raises(ResponseFormatError, match="no results"):
+        await client.find_order("20-RD12H")
+    assert await client.find_order("20-NOSUCH") is None  # a documented "No data found" is
 
 
 async def test_both_response_layouts_give_the_same_orders(

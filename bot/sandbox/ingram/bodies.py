@@ -102,6 +102,12 @@ def search_body(req: SearchRequest, result: SearchResult, style: str) -> dict[st
     return {"serviceresponse": service}
 
 
+def without_results(body: dict[str, Any]) -> dict[str, Any]:
+    """A search answer that lost its results: a SUCCESS preamble and nothing else."""
+    preamble = {"requeststatus": "SUCCESS", "returnmessage": "Data found"}
+    return {"serviceresponse": {"responsepreamble": preamble}}
+
+
 def delete_body(preamble: DeletePreamble, message: str, style: str = "table") -> dict[str, Any]:
     """A delete answer in one of the two layouts (see the module docstring)."""
     success = preamble.responsestatus == "SUCCESS"

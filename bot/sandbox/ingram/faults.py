@@ -60,6 +60,8 @@ class Fault:
     * ``short``: answer a search normally, but with only this many of its page's orders
       (0: an empty page), ``ordersfound`` unchanged: a short read before the end of the
       result. ``status`` is not used.
+    * ``no_results``: answer a search 200 with a SUCCESS preamble and no results container at
+      all, an answer that lost its body. ``status`` is not used.
     """
 
     status: int = 503
@@ -71,6 +73,7 @@ class Fault:
     apply_first: bool = False
     preamble: DeletePreamble | None = None
     short: int | None = None
+    no_results: bool = False
 
     def matches(self, method: str, path: str, *, api: bool) -> bool:
         """Whether this fault applies to a request (``api``: search or delete)."""
@@ -98,6 +101,7 @@ class Fault:
             "apply_first": self.apply_first,
             "preamble": preamble,
             "short": self.short,
+            "no_results": self.no_results,
         }
 
     @classmethod
@@ -115,6 +119,7 @@ class Fault:
             "apply_first",
             "preamble",
             "short",
+            "no_results",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -144,6 +149,7 @@ class Fault:
                 apply_first=bool(data.get("apply_first", False)),
                 preamble=preamble,
                 short=short,
+                no_results=bool(data.get("no_results", False)),
             )
         except (TypeError, ValueError) as exc:
             raise ValueError(f"invalid fault: {exc}") from None
@@ -221,7 +227,7 @@ async def answer(
             message = state.abend_message()
         body = delete_body(fault.preamble, message, state.next_style("delete"))
         return json_response(body, 200, extra)
-    if fault.status == 200 or fault.short is not None:  # ``perform`` shortens the page
+    if fault.status == 200 or fault.short is not None or fault.no_results:  # ``perform`` spoils
         return done if done is not None else await perform()
     if fault.status == 429:
         state.counters.rate_limited += 1

@@ -29,6 +29,7 @@ from bot.sandbox.ingram.bodies import (
     fault_body,
     json_response,
     search_body,
+    without_results,
 )
 from bot.sandbox.ingram.control import CONTROL_PREFIX, control
 from bot.sandbox.ingram.counters import RecordedRequest
@@ -216,6 +217,8 @@ class SandboxApp:
                     if fault is not None and fault.short is not None:
                         result = SearchResult(result.page[: fault.short], result.ordersfound)
                     body = search_body(req, result, state.next_style())
+                    if fault is not None and fault.no_results:
+                        body = without_results(body)
                 else:
                     _json_content_type(request)
                     customer, country, entry = parse_delete(params)

@@ -53,10 +53,10 @@ async def holds(services: Services, code: str | None, page: int = 1) -> Message:
             f" `/order holds {DELETED_HOLD}` lists them."
         )
     if not rows:
-        what = f"with hold code `{escape(code)}`" if code else ""
+        what = f" with hold code `{escape(code)}`" if code else ""
         return Message(
             "Nothing is on hold",
-            [section(f":white_check_mark: No shipment is on hold {what}."), context(seen)],
+            [section(f":white_check_mark: No shipment is on hold{what}."), context(seen)],
         )
     groups: dict[str, list] = defaultdict(list)
     for row in rows:
