@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any
 
 log = logging.getLogger("orderbot")
@@ -19,6 +19,21 @@ async def cancel(task: asyncio.Task[Any] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def finish(tasks: Iterable[asyncio.Task[Any]], grace: float) -> int:
+    """Let ``tasks`` end by themselves for up to ``grace`` seconds, then cancel the rest and
+    wait for them; returns how many had to be cancelled."""
+    pending = set(tasks)
+    if not pending:
+        return 0
+    _done, late = await asyncio.wait(pending, timeout=grace)
+    for task in late:
+        task.cancel()
+    for task in late:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    return len(late)
 
 
 class Background:
@@ -46,13 +61,8 @@ class Background:
         pending = set(self._tasks)
         if not pending:
             return
-        _done, late = await asyncio.wait(pending, timeout=grace)
-        for task in late:
-            task.cancel()
-        for task in late:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        late = await finish(pending, grace)
         if late:
             log.warning(
-                "%d %s were still in progress at shutdown and were dropped", len(late), self.what
+                "%d %s were still in progress at shutdown and were dropped", late, self.what
             )

@@ -17,8 +17,7 @@ from sqlite_utils import Database
 from bot.clock import Clock, utc_now
 from bot.store._sql import immediate
 from bot.store.faults import FileIdentity, StoreFault, StoreUnavailable, describe, is_fault
-from bot.store.schema import connect, migrate, schema_version
-from bot.store.unusable import check_integrity, unusable
+from bot.store.schema import open_db_created
 
 T = TypeVar("T")
 
@@ -30,19 +29,8 @@ Fence = Callable[[Database], None]
 
 def _open(path: Path) -> tuple[Database, bool, FileIdentity]:
     """``open_db``, also saying whether the database was new and which file it is."""
-    db = connect(path)
-    try:
-        created = schema_version(db) == 0
-        migrate(db)
-        check_integrity(db, path)
-        identity = FileIdentity.of(path)
-    except (OSError, sqlite3.Error) as exc:
-        db.close()
-        raise unusable(path, exc) from None
-    except BaseException:
-        db.close()
-        raise
-    return db, created, identity
+    db, created = open_db_created(path)
+    return db, created, FileIdentity.of(path)
 
 
 class AsyncStore:

@@ -39,17 +39,24 @@ def open_db(path: str | Path) -> Database:
     calling thread. A file that cannot be used raises ``StoreError`` with one line naming it
     and saying what to do (``bot.store.unusable``).
     """
+    return open_db_created(path)[0]
+
+
+def open_db_created(path: str | Path) -> tuple[Database, bool]:
+    """``open_db``, also telling whether this open created the database (it had no schema)."""
+    path = Path(path)
     db = connect(path)
     try:
+        created = schema_version(db) == 0
         migrate(db)
-        check_integrity(db, Path(path))
+        check_integrity(db, path)
     except (OSError, sqlite3.Error) as exc:
         db.close()
-        raise unusable(Path(path), exc) from None
+        raise unusable(path, exc) from None
     except BaseException:
         db.close()
         raise
-    return db
+    return db, created
 
 
 def connect(path: str | Path) -> Database:

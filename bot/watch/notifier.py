@@ -50,6 +50,7 @@ from bot.store import (
     channels_with_work,
     outbox_stats,
 )
+from bot.tasks import finish
 from bot.watch.delivery import DEAD, DELIVERED, RETRY, Delivery, PostObserver
 from bot.watch.readback import ReadBack
 from bot.watch.writer import Writer
@@ -179,13 +180,7 @@ class Notifier:
             return
         self._stopping = True
         self.wake()
-        tasks = [task, *self._workers.values()]
-        _done, late = await asyncio.wait(tasks, timeout=timeout)
-        for straggler in late:
-            straggler.cancel()
-        for straggler in late:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await straggler
+        await finish([task, *self._workers.values()], timeout)
         self._workers.clear()
         self._stopping = False
 
