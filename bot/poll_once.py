@@ -41,7 +41,13 @@ async def poll_once(
     rules = load_rules(bot.rules_location())
     async with await AsyncStore.open(bot.db_path, clock=clock) as store:
         await warn_if_new(store)
-        writer = Writer(store, LeaseHolder.here("poll --once"), ttl=bot.lease_seconds, clock=clock)
+        writer = Writer(
+            store,
+            LeaseHolder.here("poll --once"),
+            ttl=bot.lease_seconds,
+            clock=clock,
+            announce=False,
+        )
         await writer.start()
         try:
             if not writer.held:

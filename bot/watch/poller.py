@@ -234,7 +234,10 @@ class Poller:
         calls = self.client.stats.calls - calls_before
         try:
             saved = await self._save(started_at, window_start, fetched, basis, calls, rules)
-        except (StoreUnavailable, LeaseLost) as exc:
+        except StoreUnavailable as exc:  # the store said what failed, once
+            log.debug("the poll could not be saved (%s); nothing was changed", exc)
+            return self._unsaved(calls_before, began, str(exc))
+        except LeaseLost as exc:
             log.warning("the poll could not be saved (%s); nothing was changed", exc)
             return self._unsaved(calls_before, began, str(exc))
         derived, basis, poll_id = saved

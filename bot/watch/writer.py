@@ -62,9 +62,13 @@ class Writer:
         ttl: float = 30.0,
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
+        announce: bool = True,
     ) -> None:
         self.store = store
         self.holder = holder
+        #: Whether the log says when this process is a standby (``poll --once`` says it in
+        #: its own words instead).
+        self.announce = announce
         self.ttl = ttl
         self.clock = clock
         self.monotonic = monotonic
@@ -192,7 +196,7 @@ class Writer:
                 log.info("holds the writer lease: this process polls and delivers")
             self.other = None
             return
-        if self.other is None or self.other.holder != lease.holder:
+        if self.announce and (self.other is None or self.other.holder != lease.holder):
             log.warning(
                 "%s holds the writer lease of %s: this process answers Slack commands but"
                 " neither polls nor delivers, and takes over within %g s if it stops",
