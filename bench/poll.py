@@ -10,6 +10,10 @@ For each run (a fresh database each time): a baseline poll, then a second poll a
 * alerts written (the second poll's changes, through the shipped rules/);
 * peak RSS of the poller's process (``ru_maxrss``; target: under 200 MB).
 
+Then what exactly-once delivery costs in Slack calls (``bench/readback.py``): history calls
+in normal operation (target: none) and after kill -9 of a delivering process (target: at
+most one per uncertain row), with the alerts lost or duplicated (target: none).
+
 The emulator runs in a separate process, as Ingram would, with its rate limit raised, and so
 is the client's rate budget, so the benchmark measures the poller, not the 60 calls a
 minute. Medians over the runs are printed at the end. Run: ``python bench/poll.py``.
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import readback
 from emulator import EmulatorProcess, sandbox_client
 
 from bot.sandbox.ingram import build_bulk
@@ -161,6 +166,8 @@ async def measure(url: str, state: dict, suborders: int, runs: int, changes: lis
     )
     print(f"  peak RSS: {peak:.0f} MB (target < 200)")
     ok = exact and max(persist_base, persist_second) < 5 and peak < 200
+    print()
+    ok = await readback.measure() and ok
     print(f"targets met: {'yes' if ok else 'NO'}")
     return 0 if ok else 1
 
