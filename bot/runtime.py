@@ -94,8 +94,12 @@ class Orderbot:
         socket_ping_interval: float = 10.0,
         ingram_options: Mapping[str, Any] | None = None,
         slack_connection: SlackConnection | None = None,
+        warn_new_db: bool = True,
     ) -> None:
         self.settings = settings
+        #: Whether to warn that a new database's first poll is a baseline (not for a
+        #: database made fresh on purpose, as the demo's).
+        self.warn_new_db = warn_new_db
         self.clock = clock
         self.host = host
         self.port = settings.bot.port if port is None else port
@@ -144,7 +148,8 @@ class Orderbot:
         self.started_at = self.clock()
         add_secrets(s.secrets())  # masked in what orderbot logs, shows in Slack and stores
         self.store = await AsyncStore.open(s.bot.db_path, clock=self.clock)
-        await warn_if_new(self.store)
+        if self.warn_new_db:
+            await warn_if_new(self.store)
         self.writer = Writer(
             self.store, LeaseHolder.here("serve"), ttl=s.bot.lease_seconds, clock=self.clock
         )

@@ -202,6 +202,7 @@ class SandboxWorld:
             slack_connection=SlackConnection(
                 first_delay=self.slack_first_delay, max_delay=20 * self.slack_first_delay
             ),
+            warn_new_db=self._tmp is None,  # a temporary database is new on purpose
         )
         try:
             await bot.start()
