@@ -77,3 +77,18 @@ class OffsetClock:
 
     def __call__(self) -> datetime:
         return self._origin + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
+
+
+def duration_words(delta: timedelta) -> str:
+    """A duration the way people say it: 3 d 4 h, 5 h 12 min, 40 min, 20 s."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"

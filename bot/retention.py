@@ -70,7 +70,9 @@ class Retention:
         now = self.clock()
         before = now - timedelta(days=self.days)
         audit_before = now - timedelta(days=self.audit_days)
-        totals = {"outbox": 0, "events": 0, "polls": 0, "confirmations": 0, "audit": 0}
+        totals = dict.fromkeys(
+            ("outbox", "events", "polls", "confirmations", "audit", "lifecycle"), 0
+        )
         while True:
             done = await self.store.write(
                 prune_batch, before=before, audit_before=audit_before, batch=self.batch
@@ -83,13 +85,15 @@ class Retention:
         pruned = Pruned(**totals)
         if pruned.total:
             log.info(
-                "pruned %d delivered alerts, %d events, %d polls, %d confirmations and %d audit"
-                " rows older than %d days (audit: %d days)",
+                "pruned %d delivered alerts, %d events, %d polls, %d confirmations, %d audit"
+                " rows and %d ended reminders, holds and cards older than %d days (audit: %d"
+                " days)",
                 pruned.outbox,
                 pruned.events,
                 pruned.polls,
                 pruned.confirmations,
                 pruned.audit,
+                pruned.lifecycle,
                 self.days,
                 self.audit_days,
             )

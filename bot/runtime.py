@@ -204,6 +204,7 @@ class Orderbot:
             post_timeout=s.slack.timeout,
             on_post=self.metrics.slack_post,
         )
+        self.services.wake_outbox = self.notifier.wake
         self.notifier.start()
         if s.bot.poll_interval > 0:
             self.poller = Poller(

@@ -38,7 +38,7 @@ async def test_the_writer_prunes_in_batches_and_a_standby_cannot(
             pruned = await retention.prune()
         assert pruned.audit == 30 and pruned.total == 30
         [said] = [r.getMessage() for r in caplog.records if r.name == "orderbot.retention"]
-        assert "30 audit rows older than 90 days (audit: 400 days)" in said
+        assert "30 audit rows and 0 ended reminders, holds and cards older than 90 days" in said
         assert (await retention.prune()).total == 0
 
         await writer.stop()  # gave the lease up: the fence refuses

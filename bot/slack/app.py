@@ -21,11 +21,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SlackSettings
 from bot.slack.actions.delete import make_delete_cancel, make_delete_confirm
+from bot.slack.actions.hold import make_hold_refresh, make_hold_snooze, make_hold_take
 from bot.slack.actions.pages import make_turn_page
 from bot.slack.actions.share import make_share
 from bot.slack.blocks import (
     ACTION_DELETE_CANCEL,
     ACTION_DELETE_CONFIRM,
+    ACTION_HOLD_REFRESH,
+    ACTION_HOLD_SNOOZE,
+    ACTION_HOLD_TAKE,
     ACTION_PAGE_NEXT,
     ACTION_PAGE_PREVIOUS,
     ACTION_SHARE,
@@ -86,6 +90,9 @@ def register(app: AsyncApp, services: Services) -> None:
     turn_page = make_turn_page(services)
     app.action(ACTION_PAGE_NEXT)(turn_page)
     app.action(ACTION_PAGE_PREVIOUS)(turn_page)
+    app.action(ACTION_HOLD_TAKE)(make_hold_take(services))
+    app.action(ACTION_HOLD_SNOOZE)(make_hold_snooze(services))
+    app.action(ACTION_HOLD_REFRESH)(make_hold_refresh(services))
 
     @app.error
     async def unhandled(error: Exception) -> None:

@@ -31,12 +31,18 @@ ACTION_DELETE_CONFIRM = "delete_confirm"
 ACTION_DELETE_CANCEL = "delete_cancel"
 ACTION_PAGE_NEXT = "page_next"
 ACTION_PAGE_PREVIOUS = "page_previous"
+#: The hold actions of order cards and lookups (``bot.slack.cards``).
+ACTION_HOLD_TAKE = "hold_take"
+ACTION_HOLD_SNOOZE = "hold_snooze"
+ACTION_HOLD_REFRESH = "hold_refresh"
+HOLD_ACTION_IDS = (ACTION_HOLD_TAKE, ACTION_HOLD_SNOOZE, ACTION_HOLD_REFRESH)
 ACTION_IDS = (
     ACTION_SHARE,
     ACTION_DELETE_CONFIRM,
     ACTION_DELETE_CANCEL,
     ACTION_PAGE_NEXT,
     ACTION_PAGE_PREVIOUS,
+    *HOLD_ACTION_IDS,
 )
 
 

@@ -80,6 +80,10 @@ class Services:
         except Exception:
             log.exception("on_command failed (the answer went out)")
 
+    #: Tell the notifier that a press queued messages (the runtime sets it to
+    #: ``Notifier.wake``; a process without one leaves them to the writer's next pass).
+    wake_outbox: Callable[[], None] = lambda: None
+
     def saw_request(self) -> None:
         """Note a request from Slack (a Bolt middleware calls this for every one)."""
         self.last_request = time.monotonic()

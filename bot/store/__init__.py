@@ -15,6 +15,12 @@ One module per table family; callers import from ``bot.store``:
 * ``polls``: the poll log and its events; ``save_poll`` writes a whole poll at once
 * ``outbox``: the Slack messages to post, from pending through sending to delivered
 * ``threads``: the alert threads, and the Slack ID of each channel the rules name
+* ``cards``: order cards, how long orders are held, and re-reads of an order (Refresh)
+* ``owners``: who is on an order, and its snooze
+* ``reminders``: reminders of open holds, as rows
+* ``waiting``: the outbox rows that wait for a rule's settle time or hours
+* ``lifecycle``: what a poll does to all of these, inside its transaction
+* ``summaries``: when each summary last ran
 * ``confirmations``: delete confirmations and the audit trail
 * ``lease``: the writer lease (one process polls and delivers per database)
 * ``meta``: a small key/value table
@@ -23,6 +29,18 @@ One module per table family; callers import from ``bot.store``:
 """
 
 from bot.store.asyncstore import AsyncStore
+from bot.store.cards import (
+    Card,
+    OrderHold,
+    OrderView,
+    card_at,
+    cards_of,
+    get_card,
+    hold_starts,
+    order_view,
+    queue_card_updates,
+    watch_started_at,
+)
 from bot.store.confirmations import (
     AuditRow,
     ClaimResult,
@@ -47,7 +65,7 @@ from bot.store.lease import (
 )
 from bot.store.meta import get_meta, set_meta
 from bot.store.outbox import (
-    OutboxMessage,
+    STATES,
     OutboxRow,
     OutboxStats,
     begin_attempt,
@@ -64,6 +82,7 @@ from bot.store.outbox import (
     outbox_stats,
     record_delivery,
 )
+from bot.store.owners import Owner, Take, TakeResult, get_owner, owners_of
 from bot.store.polls import (
     PollBasis,
     PollEvent,
@@ -79,6 +98,8 @@ from bot.store.polls import (
     record_failed_poll,
     save_poll,
 )
+from bot.store.queueing import OutboxMessage
+from bot.store.reminders import Reminder, next_reminder_at, open_reminders
 from bot.store.schema import StoreError, open_db
 from bot.store.snapshot import (
     SnapshotRow,
@@ -86,25 +107,32 @@ from bot.store.snapshot import (
     current_holds,
     get_snapshot_row,
     hold_counts,
+    hold_started,
     load_snapshot,
     snapshot_count,
 )
 from bot.store.threads import channel_id, get_thread, learn_channel, set_thread
 
 __all__ = [
+    "STATES",
     "AsyncStore",
     "AuditRow",
+    "Card",
     "ClaimResult",
     "Confirmation",
     "Lease",
     "LeaseHolder",
     "LeaseLost",
+    "OrderHold",
+    "OrderView",
     "OutboxMessage",
     "OutboxRow",
     "OutboxStats",
+    "Owner",
     "PollBasis",
     "PollEvent",
     "PollRow",
+    "Reminder",
     "SnapshotRow",
     "StaleSnapshot",
     "StoreError",
@@ -112,8 +140,12 @@ __all__ = [
     "StoreUnavailable",
     "StoredEvent",
     "SuborderState",
+    "Take",
+    "TakeResult",
     "audit_log",
     "begin_attempt",
+    "card_at",
+    "cards_of",
     "channel_id",
     "channel_queue",
     "channels_with_work",
@@ -126,13 +158,17 @@ __all__ = [
     "due_outbox",
     "events_of_poll",
     "events_since",
+    "get_card",
     "get_confirmation",
     "get_lease",
     "get_meta",
     "get_outbox",
+    "get_owner",
     "get_snapshot_row",
     "get_thread",
     "hold_counts",
+    "hold_started",
+    "hold_starts",
     "last_deletion",
     "last_poll",
     "last_successful_poll",
@@ -142,10 +178,15 @@ __all__ = [
     "mark_delivered",
     "mark_retry",
     "next_due_at",
+    "next_reminder_at",
     "open_db",
+    "open_reminders",
+    "order_view",
     "outbox_counts",
     "outbox_stats",
+    "owners_of",
     "polls_since",
+    "queue_card_updates",
     "read_poll_basis",
     "record_delivery",
     "record_failed_poll",
@@ -155,5 +196,6 @@ __all__ = [
     "set_meta",
     "set_thread",
     "snapshot_count",
+    "watch_started_at",
     "write_audit",
 ]

@@ -14,19 +14,29 @@ uncertain=True)`` keeps the earliest such attempt's time in ``uncertain_since``,
 row is delivered. Before posting an uncertain row again the notifier looks for it in the
 channel (``bot.watch.readback``); nothing else ever reads a channel back.
 
-Polls queue messages in their own transaction (``serialize`` and ``queue``, called by
-``bot.store.polls.save_poll``). Every transition only moves a row that is still pending or
-sending, so a row delivered (or dead) stays so.
+A row may also wait before it is pending (``waiting``): for its rule's ``settle`` time, or
+for its rule's ``hours`` to begin (``waiting_for`` says which, ``next_attempt_at`` until when;
+``bot.store.waiting``). Rows that end without a post of their own: ``undone`` (settling kept
+it quiet: the change was undone within the settle time), ``superseded`` (a card update made
+unnecessary: the card shows the latest state anyway) and ``merged`` (waited for hours with
+others of its rule, and went out in one digest, ``merged_into``).
+
+The kinds of rows: ``alert`` (one event: the first about an order in a channel posts the
+order's card, later ones reply in its thread), ``digest`` (many events, one message),
+``card_update`` (edit an order's card in place), ``note`` (a line in a card's thread, such
+as "@alice is on it"), ``reminder`` (a thread reply the channel sees too) and ``summary``.
+
+Polls queue messages in their own transaction (``bot.store.queueing``'s ``serialize`` and
+``queue``, called by ``bot.store.polls.save_poll``). Every transition only moves a row that
+is still pending or sending, so a row delivered (or dead) stays so.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -34,41 +44,26 @@ from bot.clock import from_iso, iso
 from bot.store._sql import dict_rows, optional_time, stored_text
 from bot.store.threads import learn_channel, set_thread
 
-#: The states of an outbox row.
+#: The states of an outbox row (see the module's docstring).
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
-#: Every state this module moves rows through. Readers that show the outbox by state
+WAITING, UNDONE, SUPERSEDED, MERGED = "waiting", "undone", "superseded", "merged"
+#: Every state rows move through. Readers that show the outbox by state
 #: (``outbox_counts``, ``orderbot outbox list``) read the states from the rows themselves,
 #: so a state another part of orderbot adds shows up without a change here.
-STATES = (PENDING, SENDING, DELIVERED, DEAD)
-
-
-class OutboxMessage(Protocol):
-    """What the store needs of a message to queue (``bot.watch.alerts.NewAlert`` is one): the rule
-    that made it, the channel it goes to, its kind, the orders it is about, its text and its
-    Block Kit blocks."""
-
-    @property
-    def rule(self) -> str: ...
-
-    @property
-    def channel(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def ordernumbers(self) -> Sequence[str]: ...
-
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def blocks(self) -> Sequence[Mapping[str, Any]]: ...
-
-
-#: An outbox row as ``queue`` inserts it, serialized: created_at, rule, channel, kind,
-#: ordernumbers (JSON), text, blocks (JSON), next_attempt_at.
-QueuedRow = tuple[str, str, str, str, str, str, str, str]
+STATES: tuple[str, ...] = (PENDING, SENDING, WAITING, DELIVERED, DEAD, UNDONE, SUPERSEDED, MERGED)
+#: Why a waiting row waits.
+SETTLE, HOURS = "settle", "hours"
+#: The kinds of rows.
+ALERT, DIGEST, CARD_UPDATE, NOTE, REMINDER, SUMMARY = (
+    "alert",
+    "digest",
+    "card_update",
+    "note",
+    "reminder",
+    "summary",
+)
+#: Kinds posted as a reply in an order's card thread.
+THREAD_KINDS = frozenset({NOTE, REMINDER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +97,18 @@ class OutboxRow:
     uncertain_since: datetime | None = None
     target_channel: str | None = None
     target_thread_ts: str | None = None
+    event_id: int | None = None
+    subordernumber: str | None = None
+    waiting_for: str | None = None
+    settle_until: datetime | None = None
+    hours: str | None = None
+    broadcast: bool = False
+    released_at: datetime | None = None
+
+    @property
+    def ordernumber(self) -> str:
+        """The order a row about one order is about ("" for a row about several)."""
+        return self.ordernumbers[0] if len(self.ordernumbers) == 1 else ""
 
     def may_be_in_slack_since(self) -> datetime | None:
         """When the earliest attempt began that may be in Slack although it was not recorded
@@ -133,49 +140,31 @@ class OutboxRow:
             optional_time(r.get("uncertain_since")),
             r.get("target_channel"),
             r.get("target_thread_ts"),
+            r.get("event_id"),
+            r.get("subordernumber"),
+            r.get("waiting_for"),
+            optional_time(r.get("settle_until")),
+            r.get("hours"),
+            bool(r.get("broadcast")),
+            optional_time(r.get("released_at")),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxStats:
     """The outbox at a glance: messages still to post (``due`` of them may go now; of all
-    of them ``uncertain`` may be in Slack already), when the oldest was queued, and how many
-    are dead letters."""
+    of them ``uncertain`` may be in Slack already), since when the oldest has been due to
+    post, and how many are dead letters; and the rows that are not due yet on purpose
+    (``settling``, ``waiting_hours``) and those settling kept quiet (``undone``)."""
 
     pending: int
     oldest_pending_at: datetime | None
     dead: int
     due: int = 0
     uncertain: int = 0
-
-
-def serialize(alerts: Iterable[OutboxMessage], at: str) -> list[QueuedRow]:
-    """The rows ``queue`` inserts for ``alerts``, due at ``at``. Called before the poll's
-    transaction opens, so a bad alert cannot leave it half done."""
-    return [
-        (
-            at,
-            a.rule,
-            a.channel,
-            a.kind,
-            json.dumps(list(a.ordernumbers)),
-            a.text,
-            json.dumps(a.blocks),
-            at,
-        )
-        for a in alerts
-    ]
-
-
-def queue(conn: sqlite3.Connection, poll_id: int, rows: Iterable[QueuedRow]) -> None:
-    """Insert serialized messages as pending, queued by poll ``poll_id`` (part of the poll's
-    transaction)."""
-    conn.executemany(
-        "INSERT INTO outbox (created_at, poll_id, rule, channel, kind, ordernumbers, text,"
-        " blocks, status, attempts, next_attempt_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
-        ((row[0], poll_id, *row[1:]) for row in rows),
-    )
+    settling: int = 0
+    waiting_hours: int = 0
+    undone: int = 0
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -230,15 +219,20 @@ def get_outbox(db: Database, id: int) -> OutboxRow | None:
 
 
 def outbox_stats(db: Database, now: datetime) -> OutboxStats:
-    """The outbox backlog (and how much of it is due at ``now``) and the dead letters."""
-    pending, oldest, due, uncertain, dead = db.execute(
+    """The outbox backlog (and how much of it is due at ``now``), the dead letters, what waits
+    on purpose and what settling kept quiet. A row that waited is due from when it stopped
+    waiting (``released_at``), not from when it was queued."""
+    pending, oldest, due, uncertain, dead, settling, hours, undone = db.execute(
         "SELECT"
         " count(*) FILTER (WHERE status IN ('pending', 'sending')),"
-        " min(created_at) FILTER (WHERE status IN ('pending', 'sending')),"
+        " min(coalesce(released_at, created_at)) FILTER (WHERE status IN ('pending', 'sending')),"
         " count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= ?),"
         " count(*) FILTER (WHERE status = 'sending' OR uncertain_since IS NOT NULL),"
-        " count(*) FILTER (WHERE status = 'dead')"
-        " FROM outbox WHERE status <> 'delivered'",
+        " count(*) FILTER (WHERE status = 'dead'),"
+        " count(*) FILTER (WHERE status = 'waiting' AND waiting_for = 'settle'),"
+        " count(*) FILTER (WHERE status = 'waiting' AND waiting_for = 'hours'),"
+        " count(*) FILTER (WHERE status = 'undone')"
+        " FROM outbox WHERE status NOT IN ('delivered', 'superseded', 'merged')",
         [iso(now)],
     ).fetchone()
     return OutboxStats(
@@ -247,6 +241,9 @@ def outbox_stats(db: Database, now: datetime) -> OutboxStats:
         dead=dead,
         due=due,
         uncertain=uncertain,
+        settling=settling,
+        waiting_hours=hours,
+        undone=undone,
     )
 
 

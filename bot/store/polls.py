@@ -22,9 +22,10 @@ from typing import Any, Protocol
 from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
-from bot.store import outbox, snapshot
+from bot.store import queueing, snapshot
 from bot.store._sql import dict_rows, immediate, stored_text
-from bot.store.outbox import OutboxMessage
+from bot.store.lifecycle import after_poll
+from bot.store.queueing import OutboxMessage
 from bot.store.schema import StoreError
 from bot.store.snapshot import SuborderState, load_snapshot
 
@@ -144,7 +145,8 @@ def save_poll(
     ``first_seen``, ``hold_since`` maintained, ``last_seen`` set to ``now`` for all), deletes
     the shipments whose entry time is before ``prune_before`` (and those without one that no
     poll saw since then), records the events and queues the alerts in the outbox, due at
-    ``now``. Either all of it is written or, if anything fails, none of it.
+    ``now`` (or waiting, as their timing says), and does the hold lifecycle's part
+    (``bot.store.lifecycle``). Either all of it is written or, if anything fails, none of it.
 
     ``expected_generation`` is the generation of the snapshot the poll diffed against
     (``read_poll_basis``): ``StaleSnapshot`` if another poll was saved since.
@@ -154,7 +156,7 @@ def save_poll(
     event_rows = [
         (at, e.kind, e.ordernumber, e.subordernumber, json.dumps(e.fields())) for e in events
     ]
-    outbox_rows = outbox.serialize(alerts, at)
+    outbox_rows = queueing.serialize(alerts, at)
     conn = db.conn
     with immediate(db):
         if not isinstance(expected_generation, _Unchecked):
@@ -187,7 +189,7 @@ def save_poll(
             " VALUES (?, ?, ?, ?, ?, ?)",
             ((poll_id, *row) for row in event_rows),
         )
-        outbox.queue(conn, poll_id, outbox_rows)
+        after_poll(db, poll_id=poll_id, at=now, events=events, rows=outbox_rows, baseline=baseline)
     return int(poll_id)
 
 

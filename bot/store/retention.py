@@ -1,9 +1,12 @@
 """Retention: what the database forgets, so that its size levels off.
 
 Older than the retention period (ORDERBOT_RETENTION_DAYS, 90 by default): delivered outbox
-rows, events, polls (but never the latest one, nor the latest successful one, which the next
-poll's baseline decision reads, nor one that a row still waiting or dead refers to), and
-delete confirmations that were used or have expired. The audit trail has its own, longer
+rows (and those that ended without a post: undone, superseded, merged), events, polls (but
+never the latest one, nor the latest successful one, which the next poll's baseline decision
+reads, nor one that a row still waiting or dead refers to), delete confirmations that were
+used or have expired, and the hold lifecycle's rows that are over (``lifecycle``: ended
+reminders, released order holds, old Refresh readings, and the cards of orders the snapshot no
+longer holds). The audit trail has its own, longer
 period (ORDERBOT_AUDIT_RETENTION_DAYS, 400 by default). Dead letters and messages still to
 post are never pruned.
 
@@ -33,10 +36,18 @@ class Pruned:
     polls: int = 0
     confirmations: int = 0
     audit: int = 0
+    lifecycle: int = 0
 
     @property
     def total(self) -> int:
-        return self.outbox + self.events + self.polls + self.confirmations + self.audit
+        return (
+            self.outbox
+            + self.events
+            + self.polls
+            + self.confirmations
+            + self.audit
+            + self.lifecycle
+        )
 
 
 def prune_batch(db: Database, *, before: datetime, audit_before: datetime, batch: int) -> Pruned:
@@ -46,8 +57,9 @@ def prune_batch(db: Database, *, before: datetime, audit_before: datetime, batch
         outbox = _delete(
             db,
             "outbox",
-            "status = 'delivered' AND delivered_at < ?",
-            [cut],
+            "(status = 'delivered' AND delivered_at < ?)"
+            " OR (status IN ('undone', 'superseded', 'merged') AND created_at < ?)",
+            [cut, cut],
             batch,
         )
         events = _delete(db, "events", "at < ?", [cut], batch)
@@ -71,7 +83,21 @@ def prune_batch(db: Database, *, before: datetime, audit_before: datetime, batch
             key="rowid",
         )
         audit = _delete(db, "audit", "at < ?", [audit_cut], batch)
-    return Pruned(outbox, events, polls, confirmations, audit)
+        lifecycle = (
+            _delete(db, "reminders", "ended_at < ?", [cut], batch)
+            + _delete(db, "order_holds", "released_at < ?", [cut], batch, key="rowid")
+            + _delete(db, "readings", "read_at < ?", [cut], batch, key="rowid")
+            + _delete(
+                db,
+                "cards",
+                "posted_at < ? AND coalesce(updated_at, posted_at) < ? AND NOT EXISTS"
+                " (SELECT 1 FROM snapshot WHERE snapshot.ordernumber = cards.ordernumber)",
+                [cut, cut],
+                batch,
+                key="rowid",
+            )
+        )
+    return Pruned(outbox, events, polls, confirmations, audit, lifecycle)
 
 
 def _delete(

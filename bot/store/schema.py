@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.store.schema_lifecycle import m5_hold_lifecycle
 from bot.store.unusable import StoreError, check_integrity, unusable
 
 #: Milliseconds a connection waits for another writer before giving up.
@@ -294,6 +295,7 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _m2_slack_app,
     _m3_exactly_once,
     _m4_one_live_confirmation,
+    m5_hold_lifecycle,
 )
 
 

@@ -229,3 +229,13 @@ def hold_counts(db: Database) -> dict[str, int]:
         " GROUP BY holdreasoncode ORDER BY holdreasoncode"
     )
     return {str(code): int(count) for code, count in rows}
+
+
+def hold_started(db: Database) -> dict[str, datetime]:
+    """Since when each shipment on hold in the snapshot has had its hold code."""
+    return {
+        sub: from_iso(since)
+        for sub, since in db.execute(
+            "SELECT subordernumber, hold_since FROM snapshot WHERE hold_since IS NOT NULL"
+        )
+    }

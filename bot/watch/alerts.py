@@ -10,10 +10,12 @@ a whole message (``bot.slack.budget``) whatever the API sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from bot.clock import duration_words
 from bot.ingram.codes import hold_description, status_description
 from bot.slack.budget import MAX_BLOCK_TEXT, MAX_BLOCKS, block_text
 from bot.slack.mrkdwn import MAX_API_TEXT, escape, text_object
@@ -118,14 +120,38 @@ def _about(rule: Rule, event: Event) -> str:
     return " · ".join(parts)
 
 
-def build_alert(rule: Rule, event: Event) -> NewAlert:
+@dataclass(frozen=True)
+class HoldTimes:
+    """What a ``hold_released`` message says of how long the hold lasted: since when each
+    shipment had its hold before the poll (``since``), when orderbot started watching, and
+    the poll's time."""
+
+    since: Mapping[str, datetime]
+    watch_started: datetime | None
+    now: datetime
+
+    def lasted(self, subordernumber: str) -> str | None:
+        """ "released after 2 h 14 min", "held since before orderbot started watching"."""
+        began = self.since.get(subordernumber)
+        if began is None:
+            return None
+        if self.watch_started is not None and began <= self.watch_started:
+            return "held since before orderbot started watching"
+        return f"released after {duration_words(self.now - began)}"
+
+
+def build_alert(rule: Rule, event: Event, times: HoldTimes | None = None) -> NewAlert:
     """The message for one event matched by one rule.
 
-    The rule's rendered message is the headline; the fields name the order, suborder, PO,
-    event, and the new and previous status and hold, each as code and description.
+    The rule's rendered message is the headline (for a released hold, with how long it
+    lasted); the fields name the order, suborder, PO, event, and the new and previous status
+    and hold, each as code and description.
     """
     fields = event.fields()
     headline = render(rule, fields)
+    lasted = times.lasted(event.subordernumber) if times and event.kind == HOLD_RELEASED else None
+    if lasted:
+        headline += f" ({lasted})"
     cur, prev = event.current, event.previous
     none = "— (new shipment)"
     blocks: list[dict[str, Any]] = [
@@ -286,7 +312,11 @@ def build_digest(rule: Rule, events: list[Event]) -> NewAlert:
 
 
 def build_alerts(
-    events: list[Event], rules: RuleSet, *, digest_threshold: int = 5
+    events: list[Event],
+    rules: RuleSet,
+    *,
+    digest_threshold: int = 5,
+    times: HoldTimes | None = None,
 ) -> list[NewAlert]:
     """The messages a poll's events produce under the rules.
 
@@ -308,5 +338,5 @@ def build_alerts(
         if len(group) > digest_threshold:
             alerts.append(build_digest(rule, group))
         else:
-            alerts.extend(build_alert(rule, event) for event in group)
+            alerts.extend(build_alert(rule, event, times) for event in group)
     return alerts

@@ -19,6 +19,7 @@ wall-clock step neither parks a row nor fires it early.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -36,12 +37,13 @@ from bot.store import (
     OutboxRow,
     begin_attempt,
     get_meta,
-    get_thread,
     mark_dead,
     mark_retry,
     record_delivery,
 )
-from bot.watch.alerts import ALERT
+from bot.store.card_posts import record_card_post, record_thread_alert, supersede
+from bot.store.outbox import CARD_UPDATE
+from bot.watch.card_updates import update_card
 from bot.watch.readback import Absent, CannotLook, Found, ReadBack, TryLater, metadata
 from bot.watch.slack_answers import (
     advice,
@@ -55,6 +57,7 @@ from bot.watch.slack_answers import (
     reached_slack_unseen,
     refusal_key,
 )
+from bot.watch.targets import Skip, Update, plan_row
 
 log = logging.getLogger("orderbot.notifier")
 
@@ -62,6 +65,8 @@ log = logging.getLogger("orderbot.notifier")
 #: nothing to do (delivered or dead already, by an earlier holder of the lease).
 DELIVERED, RETRY, DEAD, GONE = "delivered", "retry", "dead", "gone"
 
+#: The Slack method a post calls (``bot.watch.card_updates`` calls chat.update).
+POST = "chat.postMessage"
 #: A write of an outcome that could not be recorded yet: (function, keyword arguments).
 _Write = tuple[Callable[..., Any], dict[str, Any]]
 
@@ -130,7 +135,7 @@ class Delivery:
             self._forget(row.id)
             return DEAD if fn is mark_dead else DELIVERED
         since = row.may_be_in_slack_since()
-        if since is not None and row.id not in self._in_flight:
+        if since is not None and row.id not in self._in_flight and row.kind != CARD_UPDATE:
             found = await self.readback.find(row, since, await self._database_id())
             if isinstance(found, Found):
                 await self.store.write(
@@ -155,60 +160,80 @@ class Delivery:
         return await self._post(row)
 
     async def _post(self, row: OutboxRow) -> str:
-        thread = None
-        if row.kind == ALERT and len(row.ordernumbers) == 1:
-            thread = await self.store.run(get_thread, row.channel, row.ordernumbers[0])
-        target = thread[0] if thread else row.channel
+        plan = await self.store.run(plan_row, row, self.clock())
+        if isinstance(plan, Skip):
+            await self.store.write(supersede, row.id, error=plan.why)
+            self._forget(row.id)
+            return GONE
+        if isinstance(plan, Update):
+            return await update_card(self, row, plan)
         args: dict[str, Any] = {
-            "channel": target,
-            "text": row.text,
+            "channel": plan.channel,
+            "text": plan.text,
             "unfurl_links": False,
             "unfurl_media": False,
             "metadata": metadata(row, await self._database_id()),
         }
-        if row.blocks:
-            args["blocks"] = row.blocks
-        if thread:
-            args["thread_ts"] = thread[1]
+        if plan.blocks:
+            args["blocks"] = plan.blocks
+        if plan.thread_ts:
+            args["thread_ts"] = plan.thread_ts
+            if plan.broadcast:
+                args["reply_broadcast"] = True
+        if not await self._begin(row, plan.channel, plan.thread_ts):
+            return GONE
+        if plan.card:
+            record: Callable[..., Any] = record_card_post
+        elif plan.in_card:
+            record = record_thread_alert
+        else:
+            record = functools.partial(record_delivery, start_threads=plan.thread_ts is None)
+        self._in_flight.add(row.id)
+        try:
+            return await self._send(row, args, record)
+        finally:
+            self._in_flight.discard(row.id)
+
+    async def _begin(self, row: OutboxRow, channel: str, thread_ts: str | None) -> bool:
+        """Commit the attempt before the HTTP call; False if the row is done meanwhile."""
         began = await self.store.write(
             begin_attempt,
             row.id,
             at=self.clock(),
-            target_channel=target,
-            target_thread_ts=thread[1] if thread else None,
+            target_channel=channel,
+            target_thread_ts=thread_ts,
         )
         if not began:  # delivered or dead meanwhile (by whoever held the lease before)
             self._forget(row.id)
-            return GONE
-        self._in_flight.add(row.id)
-        try:
-            return await self._send(row, args, thread is None)
-        finally:
-            self._in_flight.discard(row.id)
+        return bool(began)
 
-    async def _post_message(self, args: dict[str, Any]) -> Any:
-        """``chat.postMessage``, timed, and told to ``on_post`` (unless it was cancelled)."""
+    async def _call(self, method: str, args: dict[str, Any]) -> Any:
+        """``chat.postMessage`` or ``chat.update``, timed, and told to ``on_post`` (unless it
+        was cancelled)."""
         began = self.monotonic()
         try:
             async with asyncio.timeout(self.post_timeout + 1.0):
-                response = await self.slack.chat_postMessage(**args)
+                if method == POST:
+                    response = await self.slack.chat_postMessage(**args)
+                else:
+                    response = await self.slack.chat_update(**args)
         except Exception as exc:
-            self._posted(began, error_label(exc))
+            self._posted(method, began, error_label(exc))
             raise
-        self._posted(began, None)
+        self._posted(method, began, None)
         return response
 
-    def _posted(self, began: float, error: str | None) -> None:
+    def _posted(self, method: str, began: float, error: str | None) -> None:
         if self.on_post is None:
             return
         try:
-            self.on_post("chat.postMessage", self.monotonic() - began, error)
+            self.on_post(method, self.monotonic() - began, error)
         except Exception:
             log.exception("on_post failed (the post itself went on)")
 
-    async def _send(self, row: OutboxRow, args: dict[str, Any], top_level: bool) -> str:
+    async def _send(self, row: OutboxRow, args: dict[str, Any], record: Callable[..., Any]) -> str:
         try:
-            response = await self._post_message(args)
+            response = await self._call(POST, args)
         except SlackApiError as exc:
             if not is_slack_json(exc):
                 return await self._retry(row, not_json_error(exc), None, uncertain=True)
@@ -221,13 +246,7 @@ class Delivery:
         slack_channel = str(response.get("channel") or args["channel"])
         ts = str(response.get("ts") or "")
         await self._record(
-            row.id,
-            record_delivery,
-            row=row,
-            slack_channel=slack_channel,
-            ts=ts,
-            at=self.clock(),
-            start_threads=top_level,
+            row.id, record, row=row, slack_channel=slack_channel, ts=ts, at=self.clock()
         )
         self._forget(row.id)
         if self._trouble:
@@ -239,7 +258,7 @@ class Delivery:
             row.kind,
             row.rule,
             row.channel,
-            "" if top_level else " in a thread",
+            " in a thread" if "thread_ts" in args else "",
         )
         return DELIVERED
 

@@ -52,12 +52,14 @@ from bot.store import (
     StaleSnapshot,
     StoreUnavailable,
     SuborderState,
+    hold_started,
     read_poll_basis,
     record_failed_poll,
     save_poll,
+    watch_started_at,
 )
 from bot.tasks import cancel
-from bot.watch.alerts import NewAlert, build_alerts
+from bot.watch.alerts import HoldTimes, NewAlert, build_alerts
 from bot.watch.availability import AvailabilityWindow
 from bot.watch.changes import Event, diff
 from bot.watch.reading import Fetched, read_window
@@ -297,8 +299,13 @@ class Poller:
     ) -> tuple[_Derived, PollBasis, int]:
         """Diff against ``basis`` and save; diff again if another poll saved first."""
         for _attempt in range(5):
+            times = HoldTimes(
+                await self.store.run(hold_started),
+                await self.store.run(watch_started_at),
+                started_at,
+            )
             derived = await asyncio.to_thread(
-                self._derive, basis.snapshot, fetched, basis.baseline, rules
+                self._derive, basis.snapshot, fetched, basis.baseline, rules, times
             )
             try:
                 poll_id = await self.store.write(
@@ -328,6 +335,7 @@ class Poller:
         fetched: Fetched,
         baseline: bool,
         rules: RuleSet,
+        times: HoldTimes | None = None,
     ) -> _Derived:
         """Events and alerts (runs in a worker thread: pure computation)."""
         current = list(fetched.rows.values())
@@ -338,7 +346,7 @@ class Poller:
             customernumber=self.client.customer_number,
             country=self.client.country,
         )
-        alerts = build_alerts(events, rules) if events else []
+        alerts = build_alerts(events, rules, times=times) if events else []
         return _Derived(current, events, alerts)
 
     def _unsaved(self, calls_before: int, began: float, error: str) -> PollReport:

@@ -63,7 +63,9 @@ async def test_a_credit_hold_is_placed_and_released_with_alerts(demo) -> None:
             break
     assert "Credit hold on 20-RD12H-21 (PO CUSTPO): C3" in text
     assert "Hold released on 20-RD12H-21" in text
-    assert "    Customer PO: CUSTPO" in text  # a field: its label, then its value
+    # The order's card: the order and its PO, and the hold actions.
+    assert "Order 20-RD12H · PO CUSTPO" in text
+    assert "[I'm on it] (press hold_take)" in text
 
 
 async def test_unknown_input_is_answered_and_quit_ends(demo) -> None:

@@ -47,8 +47,12 @@ async def test_the_gauges_after_a_poll_a_delivery_and_a_dead_letter() -> None:
         assert labelled(families, "orderbot_outbox_messages", "state") == {
             "pending": 0,
             "sending": 0,
+            "waiting": 0,  # for a rule's settle time or hours
             "delivered": 1,
             "dead": 1,
+            "undone": 0,  # settling kept them quiet
+            "superseded": 0,
+            "merged": 0,
         }
         holds = await world.bot.store.run(current_holds)
         by_code: dict[str, float] = {}

@@ -22,9 +22,11 @@ from bot.ingram.models import Order, Suborder
 from bot.sandbox.world import SandboxWorld
 from bot.slack.app import COMMANDS
 from bot.slack.blocks import ACTION_IDS
+from bot.slack.cards import render_card
 from bot.slack.lookups import lookup_message
 from bot.slack.paging import PageRef
 from bot.slack.prompts import delete_prompt_message
+from bot.store import OrderView, SnapshotRow
 
 ROOT = Path(bot.__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest.yaml"
@@ -101,11 +103,16 @@ def action_ids_in_messages() -> set[str]:
         tuple(Suborder(f"20-11853-{i}", "O", "", "IM", "X" * 200) for i in range(300)),
     )
     lookup, second = PageRef("lookup", "20-11853"), PageRef("lookup", "20-11853", 2)
+    held = SnapshotRow("20-11852-11", "20-11852", "PO-1", "", "O", "", "IM", "", when, when, when)
+    card = render_card(
+        OrderView("20-11852", [held], when, None, None, None), headline="h", now=when
+    )
     messages = [
         lookup_message(PageRef("lookup", "20-11852"), [order]),
         delete_prompt_message(order, "confirmation", when),
         lookup_message(lookup, [big]),
         lookup_message(second, [big]),
+        card,
     ]
     return {
         element["action_id"]

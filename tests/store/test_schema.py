@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from bot.clock import iso
 from bot.store import StoreError, get_meta, load_snapshot, open_db, set_meta
+from bot.store.cards import order_hold
 from bot.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, migrate, schema_version
-from tests.store.helpers import T0, poll, state
+from tests.store.helpers import T0
 
 
 def test_open_db_creates_folder_wal_and_schema(tmp_path: Path) -> None:
@@ -61,7 +63,27 @@ def test_an_old_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = Database(sqlite3.connect(path))
     assert migrate(old, MIGRATIONS[:1]) == 1
-    poll(old, [state("20-A-11", hold="C3")], now=T0, baseline=True)
+    # What the first orderbot wrote: a baseline poll that saw 20-A-11 on hold.
+    at = iso(T0)
+    old.execute(
+        "INSERT INTO polls (started_at, finished_at, ok, baseline) VALUES (?, ?, 1, 1)", [at, at]
+    )
+    old["snapshot"].insert(
+        {
+            "subordernumber": "20-A-11",
+            "ordernumber": "20-A",
+            "customerordernumber": "PO-1",
+            "entrytimestamp": at,
+            "statuscode": "C",
+            "status": "",
+            "holdreasoncode": "C3",
+            "holdreason": "",
+            "first_seen": at,
+            "last_seen": at,
+            "hold_since": at,
+        }
+    )
+    old.conn.commit()
     assert "confirmations" not in old.table_names()
     old.close()
 
@@ -70,6 +92,9 @@ def test_an_old_database_is_migrated_keeping_its_data(tmp_path: Path) -> None:
         assert schema_version(db) == len(MIGRATIONS)
         assert "confirmations" in db.table_names() and "audit" in db.table_names()
         assert list(load_snapshot(db)) == ["20-A-11"]
+        # The hold lifecycle knows the order was on hold since before orderbot watched.
+        hold = order_hold(db, "20-A")
+        assert hold is not None and hold.before_watching and hold.held_since == T0
     finally:
         db.close()
 

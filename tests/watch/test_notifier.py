@@ -154,7 +154,9 @@ async def test_follow_ups_go_into_the_thread_of_the_first_alert(h: Harness) -> N
     assert await h.store.run(st.get_thread, "#orders", "20-T1") == (first.channel, first.ts)
 
 
-async def test_a_digest_becomes_the_thread_of_the_orders_it_lists(h: Harness) -> None:
+async def test_a_digest_stays_one_message_and_its_orders_get_cards_when_they_next_change(
+    h: Harness,
+) -> None:
     await queue(h.store, h.clock(), alert("#orders", "20-D1", "D1 alone"))
     await h.notifier().drain(timeout=5)
     await queue(
@@ -167,8 +169,12 @@ async def test_a_digest_becomes_the_thread_of_the_orders_it_lists(h: Harness) ->
     await h.notifier().drain(timeout=5)
     d1, dig, d2_later, d1_later = h.channel_messages("#orders")
     assert dig.thread_ts is None  # a digest is always a top-level message
-    assert d2_later.thread_ts == dig.ts  # D2 had no thread: the digest became it
-    assert d1_later.thread_ts == d1.ts  # D1 kept the thread of its first alert
+    # D2 had no card: its next alert posts one (top level); D1's goes in its card's thread.
+    assert d2_later.thread_ts is None and d1_later.thread_ts == d1.ts
+    cards = {
+        c.ordernumber: c.ts for n in ("20-D1", "20-D2") for c in await h.store.run(st.cards_of, n)
+    }
+    assert cards == {"20-D1": d1.ts, "20-D2": d2_later.ts}
 
 
 # --- Slack errors -------------------------------------------------------------------------------

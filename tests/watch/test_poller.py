@@ -363,10 +363,9 @@ async def test_more_than_five_changes_become_one_digest(h: Harness) -> None:
     assert "7 changes" in digest.all_text
     assert all(number in digest.all_text for number in open_subs)
 
-    # The digest is now the thread of each order it listed: a later alert joins it.
+    # The digest stays one message; its orders get cards when they next change.
     first_order = open_subs[0].rsplit("-", 1)[0]
-    thread = await h.store.run(st.get_thread, "#credit-alerts", first_order)
-    assert thread == (digest.channel, digest.ts)
+    assert await h.store.run(st.get_card, "#credit-alerts", first_order) is None
     h.clock.advance(300)
     h.state.set_suborder(open_subs[0], holdreasoncode="")
     h.state.set_suborder(open_subs[0], holdreasoncode="C4")
@@ -376,10 +375,13 @@ async def test_more_than_five_changes_become_one_digest(h: Harness) -> None:
     await poller.poll_once()  # released -> #order-alerts, a different channel: own thread
     h.state.set_suborder(open_subs[0], holdreasoncode="C5")
     h.clock.advance(300)
-    await poller.poll_once()  # placed again -> #credit-alerts, in the digest's thread
+    await poller.poll_once()  # placed again -> #credit-alerts: the order's card
     await h.notifier().drain(timeout=5)
     follow = h.channel_messages("#credit-alerts")[-1]
-    assert follow is not digest and follow.thread_ts == digest.ts
+    assert follow is not digest and follow.thread_ts is None
+    card = await h.store.run(st.get_card, "#credit-alerts", first_order)
+    assert card is not None and card.ts == follow.ts
+    assert "Order " + first_order in follow.all_text
     assert h.channel_messages("#order-alerts")[-1].thread_ts is None
 
 

@@ -203,6 +203,12 @@ class SlackUser:
             action["style"] = button.style
         if button.url:
             action["url"] = button.url
+        return self._actions_payload(message, action, response_url)
+
+    def _actions_payload(
+        self, message: Message, action: dict[str, Any], response_url: str
+    ) -> dict[str, Any]:
+        """A ``block_actions`` payload around one action of this user on ``message``."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {
@@ -260,6 +266,33 @@ class SlackUser:
             return await self._via_socket("interactive", payload, response_url)
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self._via_http(body, payload, response_url, forge_signature, age)
+
+    async def choose(
+        self, message: Message, action_id: str, value: str, *, via_socket: bool = False
+    ) -> SlackRequestResult:
+        """Pick the option ``value`` of the static select ``action_id`` in ``message``, as
+        Slack sends it (``selected_option``; Slack only lets a user pick an option offered)."""
+        block_id, element = _select(message, action_id)
+        options = {o.get("value"): o for o in element.get("options") or []}
+        if value not in options:
+            raise LookupError(f"{action_id} offers no option {value!r}: {sorted(options)}")
+        action = {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": block_id,
+            "selected_option": options[value],
+            "action_ts": f"{time.time():.6f}",
+        }
+        if element.get("placeholder"):
+            action["placeholder"] = element["placeholder"]
+        response_url = self.standin.new_response_url(
+            channel_id=message.channel, user_id=self.user_id, message_id=message.id
+        )
+        payload = self._actions_payload(message, action, response_url)
+        if via_socket:
+            return await self._via_socket("interactive", payload, response_url)
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self._via_http(body, payload, response_url, False, 0.0)
 
     # ---- delivery --------------------------------------------------------------------
 
@@ -331,3 +364,14 @@ def _trigger_id() -> str:
 
 
 __all__ = ["SLACK_ACK_DEADLINE", "SlackRequestResult", "SlackUser", "sign"]
+
+
+def _select(message: Message, action_id: str) -> tuple[str, dict[str, Any]]:
+    """The (block_id, element) of the static select ``action_id`` in ``message``."""
+    for block in message.blocks:
+        if block.get("type") != "actions":
+            continue
+        for element in block.get("elements") or []:
+            if element.get("type") == "static_select" and element.get("action_id") == action_id:
+                return str(block.get("block_id", "")), element
+    raise LookupError(f"message {message.id} has no select {action_id!r}")

@@ -9,27 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from bot.clock import duration_words as age
 from bot.ingram.codes import DELETED_HOLD, hold_description
 from bot.slack.blocks import Message, context, header, pack, plural, section
 from bot.slack.mrkdwn import api_text, escape
 from bot.slack.paging import Listing, PageRef, paged
 from bot.slack.services import RulesView, Services
 from bot.store import current_holds, dead_letters, last_poll, last_successful_poll, outbox_stats
-
-
-def age(delta: timedelta) -> str:
-    """A duration the way people say it: 3 d 4 h, 5 h 12 min, 40 min, 20 s."""
-    seconds = max(0, int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
 
 
 def _at(moment: datetime) -> str:
