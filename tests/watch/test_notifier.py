@@ -96,15 +96,16 @@ async def test_posts_are_paced_per_channel_and_channels_interleave(h: Harness) -
     )
     arrived: dict[str, float] = {}
     h.slack.on_message.append(lambda m: arrived.setdefault(m.text, time.perf_counter()))
-    began = time.perf_counter()
-    await h.notifier(per_channel_interval=0.15).drain(timeout=5)
-    took = time.perf_counter() - began
+    await h.notifier(per_channel_interval=0.3).drain(timeout=10)
+    # Pacing: a channel's posts are at least the interval apart (a busy machine only makes
+    # the gaps longer, never shorter).
     for channel in ("a", "b"):
         times = [arrived[f"{channel}{i}"] for i in range(3)]
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-        assert all(gap >= 0.12 for gap in gaps), (channel, gaps)
-    # The channels go in parallel: two of them take no longer than one.
-    assert took < 0.6
+        assert all(gap >= 0.25 for gap in gaps), (channel, gaps)
+    # The channels go in parallel: each one's first post comes before the other's second,
+    # which one channel after the other could not do. The order of arrival says so, not a
+    # total time that a loaded machine stretches.
     assert arrived["b0"] < arrived["a1"] and arrived["a0"] < arrived["b1"]
 
 
