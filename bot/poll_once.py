@@ -97,4 +97,6 @@ async def poll_once(
             f"; {delivery.pending} still waiting in the outbox (kept for the next run),"
             f" {delivery.dead} dead letters"
         )
+    if delivery.dead:
+        summary += " (`orderbot outbox list --dead` says why; `orderbot outbox retry` retries)"
     return PollOutcome(True, summary)

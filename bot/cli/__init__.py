@@ -1,8 +1,9 @@
 """The ``orderbot`` command line: a thin adapter over the same use cases as the Slack app.
 
 ``main`` and the parser are here; each command group has its module, which adds its commands
-in ``register(sub)``: ``orders`` (lookup, delete), ``serve`` (serve, poll, health), ``backup``,
-``rules`` (check, init), ``manifest``, ``demo`` and ``sandbox``. ``terminal`` renders orders
+in ``register(sub)``: ``orders`` (lookup, delete), ``serve`` (serve, poll, health), ``outbox``
+(list, retry, drop: the dead letters), ``backup``, ``rules`` (check, init), ``manifest``,
+``demo`` and ``sandbox``. ``terminal`` renders orders
 for a terminal. Errors are one clear line on stderr and a non-zero exit status: 1 not found
 or refused, 2 bad usage or configuration, 3 Ingram could not be read.
 """
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import backup, demo, manifest, orders, rules, sandbox, serve
+from bot.cli import backup, demo, manifest, orders, outbox, rules, sandbox, serve
 from bot.cli.common import EXIT_INGRAM, EXIT_OK, EXIT_USAGE, Fail
 from bot.config import ConfigError, StartupError, load_bot
 from bot.ingram import IngramError, InvalidArgumentError
@@ -26,7 +27,7 @@ from bot.store import StoreError
 from bot.watch.rules_loading import RulesError
 
 #: The command groups, in the order ``--help`` lists their commands.
-GROUPS = (orders, serve, backup, rules, manifest, demo, sandbox)
+GROUPS = (orders, serve, outbox, backup, rules, manifest, demo, sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,8 @@ for its rule's ``hours`` to begin (``waiting_for`` says which, ``next_attempt_at
 ``bot.store.waiting``). Rows that end without a post of their own: ``undone`` (settling kept
 it quiet: the change was undone within the settle time), ``superseded`` (a card update made
 unnecessary: the card shows the latest state anyway) and ``merged`` (waited for hours with
-others of its rule, and went out in one digest, ``merged_into``).
+others of its rule, and went out in one digest, ``merged_into``). An operator may make a
+dead letter pending again, or drop it (``dropped``): ``bot.store.outbox_ops``.
 
 The kinds of rows: ``alert`` (one event: the first about an order in a channel posts the
 order's card, later ones reply in its thread), ``digest`` (many events, one message),
@@ -47,10 +48,21 @@ from bot.store.threads import learn_channel, set_thread
 #: The states of an outbox row (see the module's docstring).
 PENDING, SENDING, DELIVERED, DEAD = "pending", "sending", "delivered", "dead"
 WAITING, UNDONE, SUPERSEDED, MERGED = "waiting", "undone", "superseded", "merged"
+DROPPED = "dropped"
 #: Every state rows move through. Readers that show the outbox by state
 #: (``outbox_counts``, ``orderbot outbox list``) read the states from the rows themselves,
 #: so a state another part of orderbot adds shows up without a change here.
-STATES: tuple[str, ...] = (PENDING, SENDING, WAITING, DELIVERED, DEAD, UNDONE, SUPERSEDED, MERGED)
+STATES: tuple[str, ...] = (
+    PENDING,
+    SENDING,
+    WAITING,
+    DELIVERED,
+    DEAD,
+    UNDONE,
+    SUPERSEDED,
+    MERGED,
+    DROPPED,
+)
 #: Why a waiting row waits.
 SETTLE, HOURS = "settle", "hours"
 #: The kinds of rows.

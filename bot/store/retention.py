@@ -1,7 +1,8 @@
 """Retention: what the database forgets, so that its size levels off.
 
 Older than the retention period (ORDERBOT_RETENTION_DAYS, 90 by default): delivered outbox
-rows (and those that ended without a post: undone, superseded, merged), events, polls (but
+rows (and those that ended without a post: undone, superseded, merged, or dropped by an
+operator), events, polls (but
 never the latest one, nor the latest successful one, which the next poll's baseline decision
 reads, nor one that a row still waiting or dead refers to), delete confirmations that were
 used or have expired, and the hold lifecycle's rows that are over (``lifecycle``: ended
@@ -58,7 +59,7 @@ def prune_batch(db: Database, *, before: datetime, audit_before: datetime, batch
             db,
             "outbox",
             "(status = 'delivered' AND delivered_at < ?)"
-            " OR (status IN ('undone', 'superseded', 'merged') AND created_at < ?)",
+            " OR (status IN ('undone', 'superseded', 'merged', 'dropped') AND created_at < ?)",
             [cut, cut],
             batch,
         )

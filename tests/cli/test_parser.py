@@ -15,6 +15,7 @@ COMMANDS = [
     "serve",
     "poll",
     "health",
+    "outbox",
     "backup",
     "rules",
     "manifest",
@@ -42,6 +43,9 @@ def test_every_command_has_a_handler() -> None:
         ["rules", "check"],
         ["rules", "init"],
         ["manifest"],
+        ["outbox", "list"],
+        ["outbox", "retry", "--all"],
+        ["outbox", "drop", "1"],
     ):
         assert callable(parser.parse_args(argv).handler)
 

@@ -4,7 +4,9 @@ database alone."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +18,9 @@ from bot.sandbox.ingram import SANDBOX_COUNTRY, SANDBOX_CUSTOMER, SeedOrder, See
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from bot.shipped import example_rules
 from bot.slack.budget import MAX_BLOCK_TEXT
+from bot.slack.commands.watcher import writer_line
 from bot.slack.mrkdwn import escape
-from bot.store import current_holds, last_poll, outbox_stats, record_failed_poll
+from bot.store import Lease, current_holds, last_poll, outbox_stats, record_failed_poll
 from bot.watch.rules_loading import check_rules
 from tests.slack.helpers import ask, press
 
@@ -112,6 +115,9 @@ async def test_status_reports_the_last_poll_the_backlog_and_dead_letters(watched
     assert "2 Ingram calls" in status and "(the baseline: no alerts on a first poll)" in status
     assert "*Polling* every 1 h 0 min" in status
     assert "0 alerts waiting · 0 dead letters" in status
+    assert "outbox retry" not in status
+    me = f"orderbot serve (pid {os.getpid()} on host {socket.gethostname()})"
+    assert f"*Writer* {escape(me)}, since 2026-11-23 10:00:00 UTC; lease renewed" in status
 
     world.slack.missing_channels.add("credit-alerts")
     world.state.set_suborder("20-RD12H-21", statuscode="C", holdreasoncode="C3")
@@ -125,6 +131,8 @@ async def test_status_reports_the_last_poll_the_backlog_and_dead_letters(watched
     assert "1 dead letter" in status
     assert "for #credit-alerts (rule credit-holds): channel_not_found" in status
     assert "invite the bot" in status
+    assert "`orderbot outbox retry --all` posts them again" in status
+    assert "`orderbot outbox list --dead`" in status and "`orderbot outbox drop ID`" in status
 
 
 async def test_a_failed_poll_is_reported_with_its_reason(watched) -> None:
@@ -201,3 +209,13 @@ async def test_status_shows_the_rules_in_force_and_a_refusal_until_a_good_load(
         assert await world.bot.rules.reload()
         status = (await ask(world.user(), "status")).all_text
         assert "loaded 2026-11-23 10:07:00 UTC (0 s ago)" in status and "refused" not in status
+
+
+def test_the_writer_line_when_no_process_holds_the_lease() -> None:
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert writer_line(None, now).startswith("*Writer* none yet")
+    gone = Lease("x", "serve", 42, "web-1", now, now, now + timedelta(seconds=30))
+    assert writer_line(gone, now + timedelta(minutes=2)) == (
+        "*Writer* none: the lease of orderbot serve (pid 42 on host web-1) expired 1 min ago;"
+        " the next orderbot serve (or poll --once) takes it"
+    )

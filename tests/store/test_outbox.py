@@ -159,7 +159,18 @@ def test_threads_first_one_wins(db: Database) -> None:
 
 def test_outbox_counts_every_state_the_rows_are_in(db: Database) -> None:
     none = dict.fromkeys(
-        ("pending", "sending", "waiting", "delivered", "dead", "undone", "superseded", "merged"), 0
+        (
+            "pending",
+            "sending",
+            "waiting",
+            "delivered",
+            "dead",
+            "undone",
+            "superseded",
+            "merged",
+            "dropped",
+        ),
+        0,
     )
     assert store.outbox_counts(db) == none
     poll(db, [], now=T0, baseline=True, alerts=[alert("20-A"), alert("20-B"), alert("20-C")])

@@ -15,7 +15,15 @@ from bot.slack.blocks import Message, context, header, pack, plural, section
 from bot.slack.mrkdwn import api_text, escape
 from bot.slack.paging import Listing, PageRef, paged
 from bot.slack.services import RulesView, Services
-from bot.store import current_holds, dead_letters, last_poll, last_successful_poll, outbox_stats
+from bot.store import (
+    Lease,
+    current_holds,
+    dead_letters,
+    get_lease,
+    last_poll,
+    last_successful_poll,
+    outbox_stats,
+)
 
 
 def _at(moment: datetime) -> str:
@@ -107,6 +115,22 @@ def rules_lines(rules: RulesView | None, now: datetime) -> list[str]:
     return lines
 
 
+def writer_line(lease: Lease | None, now: datetime) -> str:
+    """Which process holds the writer lease (it polls and delivers), from the database."""
+    if lease is None:
+        return "*Writer* none yet: no process has polled or delivered for this database"
+    who = escape(lease.describe())
+    if lease.expires_at <= now:
+        return (
+            f"*Writer* none: the lease of {who} expired {age(now - lease.expires_at)} ago;"
+            " the next orderbot serve (or poll --once) takes it"
+        )
+    return (
+        f"*Writer* {who}, since {_at(lease.acquired_at)}; lease renewed"
+        f" {age(now - lease.renewed_at)} ago"
+    )
+
+
 async def status(services: Services) -> Message:
     """When the watcher last polled, what it cost, and how delivery is doing."""
     now = services.clock()
@@ -114,6 +138,7 @@ async def status(services: Services) -> Message:
     good = await services.store.run(last_successful_poll)
     stats = await services.store.run(outbox_stats, now)
     dead = await services.store.run(dead_letters, 5)
+    lease = await services.store.run(get_lease)
     lines = []
     if last is None:
         lines.append(":hourglass: No poll has run yet.")
@@ -138,6 +163,7 @@ async def status(services: Services) -> Message:
     else:
         lines.append("*Polling* is off (ORDERBOT_POLL_INTERVAL=0)")
     lines += rules_lines(services.rules, now)
+    lines.append(writer_line(lease, now))
     backlog = f"*Outbox* {stats.pending} alert{'s' if stats.pending != 1 else ''} waiting"
     if stats.oldest_pending_at is not None:
         backlog += f", the oldest for {age(now - stats.oldest_pending_at)}"
@@ -149,6 +175,9 @@ async def status(services: Services) -> Message:
         )
     if stats.dead:
         lines.append(
-            "_Dead letters are alerts Slack refused for good; fix the channel or invite the bot._"
+            "_Dead letters are alerts Slack refused for good. Fix the channel or invite the bot,"
+            " then `orderbot outbox retry --all` posts them again (`orderbot outbox retry ID`"
+            " one of them); `orderbot outbox list --dead` lists them all with what to do, and"
+            " `orderbot outbox drop ID` gives one up._"
         )
     return Message("orderbot status", [header("Hold watcher status"), *pack(lines, 40)[0]])
