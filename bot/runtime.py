@@ -59,6 +59,7 @@ from bot.watch.notifier import Notifier
 from bot.watch.poller import Poller
 from bot.watch.rules import RuleSet
 from bot.watch.rules_reload import RulesInForce
+from bot.watch.scheduled import Scheduled
 from bot.watch.writer import Writer
 
 log = logging.getLogger("orderbot")
@@ -116,6 +117,7 @@ class Orderbot:
         self.rules: RulesInForce | None = None
         self.notifier: Notifier | None = None
         self.retention: Retention | None = None
+        self.scheduled: Scheduled | None = None
         self.socket: SocketModeRunner | None = None
         self.http: HttpServer | None = None
         self.endpoint: SlackEndpoint | None = None
@@ -206,6 +208,15 @@ class Orderbot:
         )
         self.services.wake_outbox = self.notifier.wake
         self.notifier.start()
+        rules = self.rules
+        self.scheduled = Scheduled(
+            self.store,
+            self.writer,
+            lambda: rules.ruleset,
+            clock=self.clock,
+            on_queued=self.notifier.wake,
+        )
+        self.scheduled.start()
         if s.bot.poll_interval > 0:
             self.poller = Poller(
                 self.client,
@@ -271,6 +282,7 @@ class Orderbot:
             ("rules", self.rules.stop if self.rules else None),
             ("notifier", self.notifier.stop if self.notifier else None),
             ("retention", self.retention.stop if self.retention else None),
+            ("scheduled", self.scheduled.stop if self.scheduled else None),
             ("lease", self.writer.stop if self.writer else None),
             ("ingram", self.client.aclose if self.client else None),
             ("store", self.store.close if self.store else None),

@@ -19,6 +19,7 @@ from bot.clock import duration_words
 from bot.ingram.codes import hold_description, status_description
 from bot.slack.budget import MAX_BLOCK_TEXT, MAX_BLOCKS, block_text
 from bot.slack.mrkdwn import MAX_API_TEXT, escape, text_object
+from bot.watch.alert_timing import Subject, Timing, subject_of, timing_of
 from bot.watch.changes import (
     HOLD_CHANGED,
     HOLD_PLACED,
@@ -62,6 +63,9 @@ class NewAlert:
     ordernumbers: list[str]
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    #: The change a single alert is about, and when it may be posted (``bot.watch.alert_timing``).
+    subject: Subject | None = None
+    timing: Timing | None = None
 
 
 def cut(text: str, limit: int) -> str:
@@ -183,6 +187,8 @@ def build_alert(rule: Rule, event: Event, times: HoldTimes | None = None) -> New
         ordernumbers=[cur.ordernumber],
         text=cut(headline, MAX_FALLBACK_TEXT),
         blocks=blocks,
+        subject=subject_of(event),
+        timing=timing_of(rule, times.now if times else None),
     )
 
 
@@ -238,7 +244,7 @@ def _legend(events: Iterable[Event]) -> str:
     return escape(" · ".join(parts))
 
 
-def build_digest(rule: Rule, events: list[Event]) -> NewAlert:
+def build_digest(rule: Rule, events: list[Event], now: datetime | None = None) -> NewAlert:
     """One message for many events of one rule and channel: a table of the changes
     (suborder, PO, event, hold and status before → after), at most ``MAX_DIGEST_ROWS`` rows
     and then "…and N more"; ``ordernumbers`` lists every order involved."""
@@ -308,6 +314,7 @@ def build_digest(rule: Rule, events: list[Event]) -> NewAlert:
         ordernumbers=orders,
         text=text,
         blocks=blocks,
+        timing=timing_of(rule, now, settles=False),
     )
 
 
@@ -336,7 +343,7 @@ def build_alerts(
         if not group:
             continue
         if len(group) > digest_threshold:
-            alerts.append(build_digest(rule, group))
+            alerts.append(build_digest(rule, group, times.now if times else None))
         else:
             alerts.extend(build_alert(rule, event, times) for event in group)
     return alerts

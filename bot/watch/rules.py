@@ -12,7 +12,9 @@ from __future__ import annotations
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.slack.mrkdwn import escape
 from bot.watch.changes import (
@@ -22,6 +24,9 @@ from bot.watch.changes import (
     STATUS_CHANGED,
     SUBORDER_ADDED,
 )
+
+if TYPE_CHECKING:
+    from bot.watch.rules_timing import Hours
 
 #: The message of a rule without ``message:``, per event kind (mrkdwn; values are escaped).
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -55,6 +60,12 @@ class Rule:
     channel: str
     message: str | None = None
     mentions: tuple[str, ...] = ()
+    #: Timing (``bot.watch.rules_timing``): how long an alert settles before it is posted,
+    #: when the first reminder and the later ones are due, and the hours it may be posted in.
+    settle: timedelta | None = None
+    remind_after: timedelta | None = None
+    remind_every: timedelta | None = None
+    hours: Hours | None = field(default=None, hash=False)
     source: Path = field(default_factory=lambda: Path("."))
 
     def matches(self, event_fields: Mapping[str, str]) -> bool:

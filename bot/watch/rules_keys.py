@@ -14,18 +14,22 @@ file, the rule and the field, with the nearest valid value where there is one.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bot.watch.changes import EVENT_KINDS, RULE_FIELDS
 from bot.watch.rules import Rule
+from bot.watch.rules_timing import TIMING_KEYS
 from bot.watch.rules_validation import (
     CHANNEL_ID,
     CHANNEL_NAME,
+    INVALID,
+    SCALAR,
     USER_ID,
     USERGROUP_ID,
+    FileKey,
+    RuleKey,
     check_channel,
     check_match_value,
     check_mention,
@@ -33,62 +37,10 @@ from bot.watch.rules_validation import (
     is_scalar,
     match_values,
     normalize_value,
+    one_or_list,
     suggest,
     template_problems,
 )
-
-
-class _Invalid:
-    """What a key's reader returns when the value could not be used (problems were said)."""
-
-    def __repr__(self) -> str:
-        return "INVALID"
-
-
-INVALID: Any = _Invalid()
-
-#: A key's reader: (the reader of the rule, the value as written, the keys read before it).
-KeyReader = Callable[["RuleReader", Any, Mapping[str, Any]], Any]
-
-#: JSON Schema of a single value as YAML writes it: rules read numbers and booleans as text.
-SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}
-
-
-def one_or_list(item: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON Schema of a value, or a non-empty list of such values."""
-    return {"anyOf": [dict(item), {"type": "array", "items": dict(item), "minItems": 1}]}
-
-
-@dataclass(frozen=True)
-class RuleKey:
-    """One key a rule may have: its name as written, what it is for, its JSON Schema, how it
-    is read, and the ``Rule`` attribute it fills. ``missing`` is the problem when a required
-    key is absent (None: the key is optional, and absent means ``default``)."""
-
-    name: str
-    summary: str
-    schema: Mapping[str, Any]
-    read: KeyReader
-    attribute: str
-    missing: str | None = None
-    default: Any = None
-
-    @property
-    def required(self) -> bool:
-        """True for a key every rule must have."""
-        return self.missing is not None
-
-
-@dataclass(frozen=True)
-class FileKey:
-    """One top-level key of a rules file: its name, what it is for, the JSON Schema of its
-    value (``#/definitions/rule`` is the schema of one rule) and whether a file needs it."""
-
-    name: str
-    summary: str
-    schema: Mapping[str, Any]
-    required: bool = False
-
 
 # --- The readers, one per key -----------------------------------------------------------------
 
@@ -284,6 +236,7 @@ RULE_KEYS: tuple[RuleKey, ...] = (
         "mentions",
         default=(),
     ),
+    *TIMING_KEYS,
 )
 
 #: The names of the rule keys, for messages ("a rule has: name, on, ...").

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any
 
 from bot.ingram.codes import HOLD_REASONS, ORDER_STATUSES
 from bot.watch.changes import EVENT_KINDS, RULE_FIELDS
@@ -205,3 +207,59 @@ def check_match_value(key: str, value: str) -> str | None:
     if key == "event" and value not in EVENT_KINDS:
         return f'unknown event "{value}"{suggest(value, EVENT_KINDS, "events")}'
     return None
+
+
+# --- The shape of the table of rule keys (``bot.watch.rules_keys``) --------------------------
+
+
+class _Invalid:
+    """What a key's reader returns when the value could not be used (problems were said)."""
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID: Any = _Invalid()
+
+#: A key's reader: (the reader of the rule, the value as written, the keys read before it).
+#: (``bot.watch.rules_keys.RuleReader`` is the reader.)
+KeyReader = Callable[[Any, Any, Mapping[str, Any]], Any]
+
+#: JSON Schema of a single value as YAML writes it: rules read numbers and booleans as text.
+SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}
+
+
+def one_or_list(item: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON Schema of a value, or a non-empty list of such values."""
+    return {"anyOf": [dict(item), {"type": "array", "items": dict(item), "minItems": 1}]}
+
+
+@dataclass(frozen=True)
+class RuleKey:
+    """One key a rule may have: its name as written, what it is for, its JSON Schema, how it
+    is read, and the ``Rule`` attribute it fills. ``missing`` is the problem when a required
+    key is absent (None: the key is optional, and absent means ``default``)."""
+
+    name: str
+    summary: str
+    schema: Mapping[str, Any]
+    read: KeyReader
+    attribute: str
+    missing: str | None = None
+    default: Any = None
+
+    @property
+    def required(self) -> bool:
+        """True for a key every rule must have."""
+        return self.missing is not None
+
+
+@dataclass(frozen=True)
+class FileKey:
+    """One top-level key of a rules file: its name, what it is for, the JSON Schema of its
+    value (``#/definitions/rule`` is the schema of one rule) and whether a file needs it."""
+
+    name: str
+    summary: str
+    schema: Mapping[str, Any]
+    required: bool = False

@@ -261,8 +261,25 @@ def test_a_key_given_twice_is_an_error(tmp_path: Path) -> None:
         (
             {"events": "x"},
             'rule "credit-holds": unknown key "events" (a rule has: name, on, match, channel,'
-            " message, mention)",
+            " message, mention, settle, remind_after, remind_every, hours)",
         ),
+        ({"settle": "10"}, 'settle: expected a duration such as 90s, 10m, 4h or 1d, got "10"'),
+        ({"remind_after": "4 hours"}, "remind_after: expected a duration such as 90s"),
+        ({"remind_after": "0m"}, "remind_after: expected a duration"),
+        ({"remind_every": "1d"}, "remind_every: needs remind_after"),
+        ({"hours": "office"}, 'hours: expected {days: mon-fri, from: "08:00", to: "18:00"'),
+        ({"hours": '{from: "8am", to: "18:00"}'}, 'hours.from: expected a time such as "08:00"'),
+        ({"hours": '{from: "08:00"}'}, 'hours.to: missing; write it as "08:00" (quoted)'),
+        (
+            {"hours": '{from: "08:00", to: "18:00", days: mon-fry}'},
+            "hours.days: expected days such as mon-fri",
+        ),
+        (
+            {"hours": '{from: "08:00", to: "18:00", timezone: Europe/Londn}'},
+            'hours.timezone: unknown time zone "Europe/Londn" (an IANA name such as'
+            ' Europe/London) (did you mean "Europe/London"?)',
+        ),
+        ({"hours": '{from: "08:00", to: "18:00", tz: UTC}'}, 'hours.tz: unknown key "tz"'),
         ({"message": '""'}, 'rule "credit-holds": message: expected a template such as'),
         (
             {"message": '"Hold {holdreasn}"'},

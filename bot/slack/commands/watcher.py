@@ -168,6 +168,12 @@ async def status(services: Services) -> Message:
     if stats.oldest_pending_at is not None:
         backlog += f", the oldest for {age(now - stats.oldest_pending_at)}"
     lines.append(backlog + f" · {stats.dead} dead letter{'s' if stats.dead != 1 else ''}")
+    if stats.settling or stats.waiting_hours or stats.undone:
+        lines.append(
+            f"*Not yet* {plural(stats.settling, 'alert')} settling"
+            f" · {plural(stats.waiting_hours, 'alert')} waiting for their rule's hours"
+            f" · {plural(stats.undone, 'alert')} kept quiet by settling (undone in time)"
+        )
     for row in dead:
         lines.append(
             f"• :warning: alert #{row.id} for {escape(row.channel)} (rule {escape(row.rule)}):"
