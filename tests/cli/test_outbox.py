@@ -7,37 +7,28 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
 
-from bot.sandbox.ingram import RunningSandbox, SandboxState, start_sandbox
+from bot.sandbox.ingram import RunningSandbox
 from bot.sandbox.slack import SlackStandIn
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from bot.store import audit_log, open_db
-from tests.cli.test_cli import ROOT, orderbot, sandbox_env
+from tests.cli.test_cli import orderbot, sandbox_env
 from tests.cli.test_poll import poll
-from tests.metrics.test_state import first_poll, wait_for
+from tests.metrics.helpers import first_poll, wait_for
 from tests.test_readme import _mask_times, text_block_after
 
 World = tuple[RunningSandbox, SlackStandIn, dict[str, str]]
 
 
 @pytest_asyncio.fixture
-async def dead(tmp_path: Path) -> AsyncIterator[World]:
-    """Two polls: the second's credit-hold alert is a dead letter (#credit-alerts does not
-    exist), its release alert is delivered to #order-alerts."""
-    ingram = await start_sandbox(SandboxState())
-    slack = SlackStandIn()
-    await slack.start()
-    env = sandbox_env(
-        ingram.url,
-        tmp_path,
-        SLACK_BOT_TOKEN=slack.bot_token,
-        SLACK_API_URL=slack.api_url,
-        ORDERBOT_RULES=str(ROOT / "rules"),
-    )
+async def dead(world: World) -> World:
+    """Two polls (``poll --once``) over ``world`` (``conftest``): the second's credit-hold alert
+    is a dead letter (#credit-alerts does not exist), its release alert is delivered to
+    #order-alerts."""
+    ingram, slack, env = world
     assert (await poll(env)).status == 0  # the baseline
     slack.missing_channels.add("credit-alerts")
     ingram.state.set_suborder("20-RD12H-21", statuscode="C", holdreasoncode="C3")
@@ -45,9 +36,7 @@ async def dead(tmp_path: Path) -> AsyncIterator[World]:
     second = await poll(env)
     assert second.status == 0, second.err
     assert "1 dead letter" in second.out, second.out
-    yield ingram, slack, env
-    await slack.stop()
-    await ingram.stop()
+    return world
 
 
 def _rows(env: dict[str, str]) -> dict[str, tuple[int, str]]:

@@ -4,37 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot.clock import utc_now
-from bot.sandbox.ingram import Fault, RunningSandbox, SandboxState, start_sandbox
-from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.ingram import Fault
 from bot.store import due_outbox, open_db
-from tests.cli.test_cli import ROOT, Run, sandbox_env
-
-
-@pytest_asyncio.fixture
-async def world(
-    tmp_path: Path,
-) -> AsyncIterator[tuple[RunningSandbox, SlackStandIn, dict[str, str]]]:
-    ingram = await start_sandbox(SandboxState())
-    slack = SlackStandIn()
-    await slack.start()
-    env = sandbox_env(
-        ingram.url,
-        tmp_path,
-        SLACK_BOT_TOKEN=slack.bot_token,
-        SLACK_API_URL=slack.api_url,
-        ORDERBOT_RULES=str(ROOT / "rules"),
-    )
-    yield ingram, slack, env
-    await slack.stop()
-    await ingram.stop()
+from tests.cli.test_cli import ROOT, Run
 
 
 async def poll(env: dict[str, str]) -> Run:

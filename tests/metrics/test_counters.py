@@ -9,20 +9,13 @@ import asyncio
 
 from bot.sandbox.ingram import Fault
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
-from tests.metrics.helpers import labelled, sample, scrape
-from tests.metrics.test_state import first_poll, wait_for
+from tests.metrics.helpers import a_dead_letter_and_a_delivery, labelled, sample, scrape
 from tests.slack.helpers import ask
 
 
 async def test_a_poll_its_deliveries_and_commands_are_counted() -> None:
     async with SandboxWorld(retry=FAST_RETRY, poll_interval=3600) as world:
-        await first_poll(world)
-        world.slack.missing_channels.add("credit-alerts")
-        world.state.set_suborder("20-RD12H-21", statuscode="C", holdreasoncode="C3")
-        world.state.set_suborder("20-SH001-11", statuscode="", holdreasoncode="")
-        assert (await world.bot.poller.poll_once()).alerts == 2
-        world.bot.notifier.wake()
-        await wait_for(world, lambda c: c["dead"] == 1 and c["delivered"] == 1)
+        await a_dead_letter_and_a_delivery(world)
         await ask(world.user(), "20-RD12H")
         await ask(world.user(), "status")
 

@@ -4,43 +4,22 @@ after real polls and deliveries over the emulators, parsed with prometheus_clien
 
 from __future__ import annotations
 
-import asyncio
-
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import Metrics, State
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
-from bot.store import current_holds, last_successful_poll, outbox_counts
-from tests.metrics.helpers import labelled, sample, scrape
-
-
-async def wait_for(world: SandboxWorld, condition) -> None:
-    """Until ``condition`` holds for the outbox's counts (at most 10 s)."""
-    for _ in range(500):
-        if condition(await world.bot.store.run(outbox_counts)):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(await world.bot.store.run(outbox_counts))
-
-
-async def first_poll(world: SandboxWorld) -> None:
-    """Until the poll the bot makes at start (the baseline) is over."""
-    for _ in range(500):
-        if world.bot.poller.last_report is not None:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("no poll at start")
+from bot.store import current_holds, last_successful_poll
+from tests.metrics.helpers import (
+    a_dead_letter_and_a_delivery,
+    labelled,
+    sample,
+    scrape,
+)
 
 
 async def test_the_gauges_after_a_poll_a_delivery_and_a_dead_letter() -> None:
     async with SandboxWorld(retry=FAST_RETRY, poll_interval=3600) as world:
-        await first_poll(world)
-        world.slack.missing_channels.add("credit-alerts")
-        world.state.set_suborder("20-RD12H-21", statuscode="C", holdreasoncode="C3")
-        world.state.set_suborder("20-SH001-11", statuscode="", holdreasoncode="")
-        assert (await world.bot.poller.poll_once()).alerts == 2
-        world.bot.notifier.wake()
-        await wait_for(world, lambda c: c["dead"] == 1 and c["delivered"] == 1)
+        await a_dead_letter_and_a_delivery(world)
 
         families = await scrape(world.bot.url)
         assert all(name.startswith("orderbot_") for name in families)
