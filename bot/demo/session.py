@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+import httpx
 from rich.console import Console
 from rich.text import Text
 
@@ -45,6 +46,7 @@ and, to drive the demo:
                              (a long answer comes in pages:  press Next,  press Previous)
   as alice | as bob          act as alice (may delete) or bob (may not)
   wait <seconds>             let time pass: the sandbox moves holds, alerts appear
+  metrics                    orderbot's own lines of its /metrics page (Prometheus's format)
   help                       this text
   quit                       leave (so do Ctrl-D and Ctrl-C at the prompt, or the input's end)
 At the prompt: arrows edit the line, Up/Down and Ctrl-R go through history, Tab completes."""
@@ -54,7 +56,7 @@ WORDS = (
     "/order", "/order po", "/order delete", "/order holds", "/order status", "/order help",
     "press Delete order", "press Cancel", "press Share in channel", "press Next",
     "press Previous", "as alice", "as bob",
-    "wait 20", "wait 45", "help", "quit",
+    "wait 20", "wait 45", "metrics", "help", "quit",
 )  # fmt: skip
 #: The first words of the /order commands other than a lookup.
 ORDER_WORDS = ("po", "po:", "delete", "holds", "status")
@@ -103,6 +105,7 @@ class Demo:
             f"  Slack stand-in  prints every message orderbot posts\n"
             f"  hold watcher    polls every {world.settings.bot.poll_interval:g} s;"
             f" {len(rules)} rules post to {', '.join(channels)}\n"
+            f"  metrics         {world.bot.url}/metrics\n"
             "Type help for the commands."
         )
 
@@ -117,6 +120,8 @@ class Demo:
             return False
         if word == "help":
             self.say(HELP)
+        elif word == "metrics":
+            await self._metrics()
         elif word.startswith("/"):
             await self._command(word, rest.strip())
         elif word in ORDER_WORDS or not isinstance(parse_command(line), Help):
@@ -131,6 +136,14 @@ class Demo:
         else:
             self.say(f"? {line!r} is not a command here. Type help.")
         return True
+
+    async def _metrics(self) -> None:
+        """Scrape the bot's ``/metrics`` as Prometheus would, and show orderbot's own samples
+        (not the comments, histogram buckets or process figures)."""
+        async with httpx.AsyncClient() as http:
+            response = await http.get(f"{self.world.bot.url}/metrics")
+        lines = [line for line in response.text.splitlines() if _worth_showing(line)]
+        self.say(Text("\n".join(lines)))
 
     async def _command(self, command: str, text: str) -> None:
         if command != "/order":
@@ -183,6 +196,10 @@ class Demo:
             self.say(f"? wait how many seconds? e.g. wait 30 (more than 0, at most {MAX_WAIT:g})")
             return
         await asyncio.sleep(delay)
+
+
+def _worth_showing(line: str) -> bool:
+    return not line.startswith(("#", "orderbot_process_")) and "_bucket{" not in line
 
 
 def demo_world(

@@ -101,3 +101,13 @@ async def test_wait_wants_a_number_of_seconds(demo) -> None:
     began = asyncio.get_running_loop().time()
     await run(driver, "wait 0.2")
     assert asyncio.get_running_loop().time() - began >= 0.2
+
+
+async def test_metrics_shows_orderbots_own_lines_of_the_page(demo) -> None:
+    driver, out = demo
+    await run(driver, "/order status", "metrics")
+    text = out.getvalue()
+    assert 'orderbot_order_command_duration_seconds_count{subcommand="status"} 1.0' in text
+    assert 'orderbot_outbox_messages{state="dead"} 0.0' in text
+    assert "orderbot_polls_total{outcome=" in text
+    assert "# HELP" not in text and "_bucket{" not in text and "orderbot_process_" not in text
