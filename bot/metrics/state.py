@@ -9,7 +9,7 @@ writer lease, whether the database takes writes, and Ingram's rate budget left.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -23,18 +23,21 @@ from bot.store import (
     hold_counts,
     last_successful_poll,
     outbox_counts,
+    waiting_counts,
 )
 from bot.watch.writer import Writer
 
 
 @dataclass(frozen=True)
 class StoredState:
-    """What one read of the database says: outbox rows by state, holds by code, and when
-    the last successful poll finished (None before the first)."""
+    """What one read of the database says: outbox rows by state, holds by code, when the
+    last successful poll finished (None before the first), and the rows waiting by what for
+    (a rule's settle time or its hours)."""
 
     outbox: Mapping[str, int]
     holds: Mapping[str, int]
     last_success: datetime | None
+    waiting: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,12 @@ class State:
 def read_stored(db: Database) -> StoredState:
     """The database's part of the state (runs on the store's thread)."""
     last = last_successful_poll(db)
-    return StoredState(outbox_counts(db), hold_counts(db), last.finished_at if last else None)
+    return StoredState(
+        outbox_counts(db),
+        hold_counts(db),
+        last.finished_at if last else None,
+        waiting_counts(db),
+    )
 
 
 async def read_state(
@@ -87,9 +95,15 @@ class StateCollector(Collector):
         stored = state.stored if state is not None else None
         outbox = GaugeMetricFamily(
             "orderbot_outbox_messages",
-            "Messages in the outbox by state (pending, sending, delivered, dead, and any state"
-            " added later), as the database holds them",
+            "Messages in the outbox by state (pending, waiting, sending, delivered, dead, and"
+            " any state added later), as the database holds them",
             labels=["state"],
+        )
+        waiting = GaugeMetricFamily(
+            "orderbot_outbox_waiting_messages",
+            "Messages in the outbox that wait (state waiting), by what for: settle (a rule's"
+            " settle time) or hours (a rule's hours to begin)",
+            labels=["waiting_for"],
         )
         holds = GaugeMetricFamily(
             "orderbot_holds_open",
@@ -103,11 +117,14 @@ class StateCollector(Collector):
         if stored is not None:
             for name, count in sorted(stored.outbox.items()):
                 outbox.add_metric([name], count)
+            for reason, count in sorted(stored.waiting.items()):
+                waiting.add_metric([reason], count)
             for code, count in sorted(stored.holds.items()):
                 holds.add_metric([code], count)
             if stored.last_success is not None:
                 last.add_metric([], stored.last_success.timestamp())
         yield outbox
+        yield waiting
         yield holds
         yield last
         store_ok = GaugeMetricFamily(

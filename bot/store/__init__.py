@@ -81,6 +81,7 @@ from bot.store.outbox import (
     outbox_counts,
     outbox_stats,
     record_delivery,
+    waiting_counts,
 )
 from bot.store.owners import Owner, Take, TakeResult, get_owner, owners_of
 from bot.store.polls import (
@@ -196,6 +197,7 @@ __all__ = [
     "set_meta",
     "set_thread",
     "snapshot_count",
+    "waiting_counts",
     "watch_started_at",
     "write_audit",
 ]

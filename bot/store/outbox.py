@@ -268,6 +268,18 @@ def outbox_counts(db: Database) -> dict[str, int]:
     return counts
 
 
+def waiting_counts(db: Database) -> dict[str, int]:
+    """How many rows wait, by what for: ``settle`` and ``hours`` (0 when none does), and any
+    other reason rows wait for."""
+    counts = dict.fromkeys((SETTLE, HOURS), 0)
+    for reason, count in db.execute(
+        "SELECT waiting_for, count(*) FROM outbox WHERE status = ? GROUP BY waiting_for",
+        [WAITING],
+    ):
+        counts[str(reason)] = int(count)
+    return counts
+
+
 def dead_letters(db: Database, limit: int = 10) -> list[OutboxRow]:
     """The most recent dead letters, newest first."""
     return [

@@ -4,13 +4,18 @@ after real polls and deliveries over the emulators, parsed with prometheus_clien
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.clock import ManualClock
 from bot.metrics import Metrics, State
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from bot.store import current_holds, last_successful_poll
 from tests.metrics.helpers import (
     a_dead_letter_and_a_delivery,
+    first_poll,
     labelled,
     sample,
     scrape,
@@ -23,6 +28,8 @@ async def test_the_gauges_after_a_poll_a_delivery_and_a_dead_letter() -> None:
 
         families = await scrape(world.bot.url)
         assert all(name.startswith("orderbot_") for name in families)
+        waiting = labelled(families, "orderbot_outbox_waiting_messages", "waiting_for")
+        assert waiting == {"settle": 0, "hours": 0}
         assert labelled(families, "orderbot_outbox_messages", "state") == {
             "pending": 0,
             "sending": 0,
@@ -71,3 +78,30 @@ def test_each_metrics_has_a_registry_of_its_own() -> None:
     )
     assert content_type.startswith("application/openmetrics-text")
     assert open_metrics.rstrip().endswith(b"# EOF")
+
+
+async def test_rows_waiting_for_a_settle_time_or_hours_are_counted_by_what_for(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "waiting.yaml").write_text(
+        "rules:\n"
+        "  - name: settled-credit\n    on: hold_placed\n    match: {holdreasoncode: C3}\n"
+        "    channel: '#credit-alerts'\n    settle: 1d\n"
+        "  - name: office-releases\n    on: hold_released\n    channel: '#order-alerts'\n"
+        '    hours: {days: mon-fri, from: "14:00", to: "15:00", timezone: UTC}\n',
+        encoding="utf-8",
+    )
+    clock = ManualClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))  # a Monday, before 14:00
+    async with SandboxWorld(
+        retry=FAST_RETRY, clock=clock, poll_interval=3600, rules=folder
+    ) as world:
+        await first_poll(world)
+        world.state.set_suborder("20-RD12H-21", statuscode="C", holdreasoncode="C3")
+        world.state.set_suborder("20-SH001-11", statuscode="", holdreasoncode="")
+        assert (await world.bot.poller.poll_once()).ok
+        families = await scrape(world.bot.url)
+    waiting = labelled(families, "orderbot_outbox_waiting_messages", "waiting_for")
+    assert waiting == {"settle": 1, "hours": 1}
+    assert sample(families, "orderbot_outbox_messages", state="waiting") == 2
