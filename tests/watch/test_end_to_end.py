@@ -42,6 +42,9 @@ async def test_the_watcher_runs_unattended(tmp_path: Path) -> None:
             lambda m: "20-RD12H-21" in m.text and "C4" in m.text, timeout=3
         )
         await until(lambda: len(h.posts()) >= 3, timeout=3)
+        # The posts are in; the card edits they queue may still be on their way. Stop once
+        # nothing is left to post, not at the first moment the posts are seen.
+        await until(lambda: _all_sent(h.store, h.clock), timeout=5)
         await poller.stop()
         await notifier.stop()
 
@@ -61,3 +64,8 @@ def _count_rule(db: object, rule: str) -> int:
 async def _queued(store: st.AsyncStore, rule: str, n: int) -> bool:
     """True once the outbox holds ``n`` messages of ``rule`` (posted or not)."""
     return await store.run(_count_rule, rule) >= n
+
+
+async def _all_sent(store: st.AsyncStore, clock: object) -> bool:
+    """True once no message is waiting to be posted, or being posted."""
+    return (await store.run(st.outbox_stats, clock())).pending == 0
