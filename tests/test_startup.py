@@ -75,11 +75,16 @@ class Serve:
     async def line(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:  # noqa: ASYNC109
         """The next log line matching ``pattern``."""
         assert self.process.stderr is not None
-        async with asyncio.timeout(timeout):
-            while line := (await self.process.stderr.readline()).decode():
-                self.lines.append(line)
-                if found := re.search(pattern, line):
-                    return found
+        try:
+            async with asyncio.timeout(timeout):
+                while line := (await self.process.stderr.readline()).decode():
+                    self.lines.append(line)
+                    if found := re.search(pattern, line):
+                        return found
+        except TimeoutError:
+            raise AssertionError(
+                f"serve did not log {pattern!r} within {timeout:g} s:\n{self.log}"
+            ) from None
         raise AssertionError(f"serve ended without logging {pattern!r}:\n{self.log}")
 
     async def ended(self, timeout: float = 30.0) -> tuple[int, float]:  # noqa: ASYNC109
