@@ -12,6 +12,7 @@ from bot.slack.lookups import lookup_message
 from bot.slack.paging import PageRef
 from bot.slack.prompts import delete_prompt_message, refusal_message
 from bot.slack.services import Services
+from bot.store import get_owner
 
 
 async def lookup_answer(
@@ -22,8 +23,17 @@ async def lookup_answer(
         result = await services.orders.lookup_po(ref.query)
     else:
         result = await services.orders.lookup(ref.query)
+    owner = None
+    if len(result.orders) == 1:
+        owner = await services.store.run(get_owner, result.orders[0].ordernumber)
     return lookup_message(
-        ref, result.orders, highlight=result.highlight, shareable=shareable, shared_by=shared_by
+        ref,
+        result.orders,
+        highlight=result.highlight,
+        shareable=shareable,
+        shared_by=shared_by,
+        owner=owner,
+        now=services.clock(),
     )
 
 

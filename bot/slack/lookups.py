@@ -9,6 +9,7 @@ shipment, one order). The "Share in channel" button shares the page on screen.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from bot.ingram.models import Order
 from bot.slack.blocks import (
@@ -26,8 +27,10 @@ from bot.slack.blocks import (
     shipment_line,
     status_label,
 )
+from bot.slack.cards import hold_actions, owner_line
 from bot.slack.mrkdwn import escape, mention
 from bot.slack.paging import Listing, PageRef, paged
+from bot.store import Owner
 
 
 def _highlighted(order: Order, highlight: str) -> Block:
@@ -66,10 +69,14 @@ def lookup_message(
     highlight: str | None = None,
     shareable: bool = True,
     shared_by: str | None = None,
+    owner: Owner | None = None,
+    now: datetime | None = None,
 ) -> Message:
     """Page ``ref.page`` of the answer to ``/order <ref.query>`` (``ref.kind`` "lookup") or
     ``/order po <ref.query>`` ("po"). ``shareable`` adds the "Share in channel" button;
-    ``shared_by`` (a user ID) says who shared it."""
+    ``shared_by`` (a user ID) says who shared it. One order with a shipment on hold shows who
+    is on it and its snooze (``owner``, at ``now``) and offers the hold actions of its cards,
+    so an order that only appeared in a digest can be taken too."""
     if not orders:
         return po_not_found_message(ref.query) if ref.kind == "po" else not_found_message(ref.query)
     tail: list[Block] = []
@@ -79,6 +86,11 @@ def lookup_message(
         )
     if shared_by is not None:
         tail.append(context(f"Shared by {mention(shared_by)}"))
+    if len(orders) == 1 and any(s.on_hold and not s.deleted for s in orders[0].suborders):
+        tail[:0] = [
+            context(owner_line(owner, now or datetime.now(UTC))),
+            hold_actions(orders[0].ordernumber, owner),
+        ]
     if len(orders) == 1:
         order = orders[0]
         head = [header(f"Order {order.ordernumber}"), section(order_summary(order))]

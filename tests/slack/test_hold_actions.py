@@ -14,7 +14,7 @@ from bot.clock import ManualClock
 from bot.sandbox.slack import Message
 from bot.sandbox.world import FAST_RETRY, SandboxWorld
 from bot.store import audit_log, get_owner
-from tests.slack.helpers import press
+from tests.slack.helpers import ask, press
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -161,3 +161,20 @@ async def test_a_press_that_is_not_ours_is_answered_in_one_line(
     )
     answer = await (await press(world.user(), forged, "I'm on it")).reply()
     assert answer.is_ephemeral and "not one orderbot understands" in answer.all_text
+
+
+async def test_a_lookup_shows_the_owner_and_offers_the_same_buttons(
+    carded: tuple[SandboxWorld, Message],
+) -> None:
+    world, card = carded
+    alice = world.user()
+    lookup = await ask(alice, "20-RD12H")
+    assert "Nobody is on it" in lookup.all_text
+    told = await (await press(alice, lookup, "I'm on it")).reply()
+    assert told.is_ephemeral and "<@U0ALICE> is on it (20-RD12H)" in told.all_text
+    await version(world, card, "<@U0ALICE> is on it since 10:05 UTC")  # the card too
+    again = await ask(alice, "20-RD12H")
+    assert "<@U0ALICE> is on it since 10:05 UTC" in again.all_text
+    holds = (await ask(alice, "holds")).all_text
+    [line] = [x for x in holds.splitlines() if "*20-RD12H-21*" in x]
+    assert line.endswith("· <@U0ALICE> is on it")

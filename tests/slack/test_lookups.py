@@ -38,8 +38,16 @@ def test_a_lookup_shows_the_order_and_every_shipment_with_a_share_button() -> No
     assert text.count("`CH` HARD-9 CUST NOT FLOOR ORD (Credit check hold)") == 3
     (share,) = message.blocks[-1]["elements"]
     assert share["action_id"] == ACTION_SHARE and PageRef.parse(share["value"]) == ref
+    # On hold: who is on it, and the hold actions of its cards (an order seen only in a
+    # digest can be taken from a lookup too).
+    assert "Nobody is on it" in text
+    hold = [e["action_id"] for e in message.blocks[-2]["elements"]]
+    assert hold == ["hold_take", "hold_snooze", "hold_refresh"]
     shared = lookup_message(ref, [make_order()], shareable=False, shared_by="U0ALICE")
-    assert all(b["type"] != "actions" for b in shared.blocks)
+    actions = [
+        e["action_id"] for b in shared.blocks if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert ACTION_SHARE not in actions and "hold_take" in actions
     assert "Shared by <@U0ALICE>" in all_texts(shared.blocks)
 
 

@@ -12,18 +12,33 @@ from datetime import datetime, timedelta
 from bot.clock import duration_words as age
 from bot.ingram.codes import DELETED_HOLD, hold_description
 from bot.slack.blocks import Message, context, header, pack, plural, section
-from bot.slack.mrkdwn import api_text, escape
+from bot.slack.mrkdwn import api_text, escape, mention
 from bot.slack.paging import Listing, PageRef, paged
 from bot.slack.services import RulesView, Services
 from bot.store import (
     Lease,
+    Owner,
     current_holds,
     dead_letters,
     get_lease,
     last_poll,
     last_successful_poll,
     outbox_stats,
+    owners_of,
 )
+
+
+def owned(owner: Owner | None, now: datetime) -> str:
+    """ " · @alice is on it · snoozed until 14:00" for a holds line ("" for nobody)."""
+    if owner is None:
+        return ""
+    said = f" · {mention(owner.owner_id)} is on it" if owner.owner_id else ""
+    if owner.snoozed(now):
+        until = "the order changes" if owner.snooze_until_change else None
+        if until is None and owner.snooze_until is not None:
+            until = owner.snooze_until.strftime("%H:%M UTC")
+        said += f" · :zzz: snoozed until {until}"
+    return said
 
 
 def _at(moment: datetime) -> str:
@@ -52,6 +67,7 @@ async def holds(services: Services, code: str | None, page: int = 1) -> Message:
             "Nothing is on hold",
             [section(f":white_check_mark: No shipment is on hold{what}."), context(seen)],
         )
+    owners = await services.store.run(owners_of, [r.ordernumber for r in rows])
     groups: dict[str, list] = defaultdict(list)
     for row in rows:
         groups[row.holdreasoncode].append(row)
@@ -71,6 +87,7 @@ async def holds(services: Services, code: str | None, page: int = 1) -> Message:
                 f"• *{escape(row.subordernumber)}*"
                 f" (PO {api_text(row.customerordernumber, 100) or '-'})"
                 f" held {held} · {api_text(row.hold_text)}"
+                + owned(owners.get(row.ordernumber), now)
             )
     head = [header(f"{plural(len(rows), 'shipment')} on hold"), context(seen)]
     if len(groups) > 1:
