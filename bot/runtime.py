@@ -37,6 +37,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.health import outbox_health, poller_health, store_health, writer_health
 from bot.ingram import IngramClient
+from bot.ingram.windows import window_for
 from bot.log import add_secrets
 from bot.metrics import Metrics
 from bot.orders import OrderService
@@ -215,6 +216,7 @@ class Orderbot:
             lambda: rules.ruleset,
             clock=self.clock,
             on_queued=self.notifier.wake,
+            zone=window_for(s.ingram.country).zone,
         )
         self.scheduled.start()
         if s.bot.poll_interval > 0:

@@ -2,7 +2,8 @@
 
 ``main`` and the parser are here; each command group has its module, which adds its commands
 in ``register(sub)``: ``orders`` (lookup, delete), ``serve`` (serve, poll, health), ``outbox``
-(list, retry, drop: the dead letters), ``backup``, ``rules`` (check, init), ``manifest``,
+(list, retry, drop: the dead letters), ``backup``, ``rules`` (check, init), ``summary``,
+``manifest``,
 ``demo`` and ``sandbox``. ``terminal`` renders orders
 for a terminal. Errors are one clear line on stderr and a non-zero exit status: 1 not found
 or refused, 2 bad usage or configuration, 3 Ingram could not be read.
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import backup, demo, manifest, orders, outbox, rules, sandbox, serve
+from bot.cli import backup, demo, manifest, orders, outbox, rules, sandbox, serve, summary
 from bot.cli.common import EXIT_INGRAM, EXIT_OK, EXIT_USAGE, Fail
 from bot.config import ConfigError, StartupError, load_bot
 from bot.ingram import IngramError, InvalidArgumentError
@@ -27,7 +28,7 @@ from bot.store import StoreError
 from bot.watch.rules_loading import RulesError
 
 #: The command groups, in the order ``--help`` lists their commands.
-GROUPS = (orders, serve, outbox, backup, rules, manifest, demo, sandbox)
+GROUPS = (orders, serve, outbox, backup, rules, summary, manifest, demo, sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,7 +43,8 @@ Type what a Slack user would:
   (the demo has only /order, so  20-RD12H  or  po CUSTPO  alone work too)
 and, to drive the demo:
   press <button>             press a button of the last message that has buttons
-                             (a long answer comes in pages:  press Next,  press Previous)
+                             (a long answer comes in pages:  press Next,  press Previous;
+                             on an order's card:  press I'm on it,  press Refresh)
   as alice | as bob          act as alice (may delete) or bob (may not)
   wait <seconds>             let time pass: the sandbox moves holds, alerts appear
   metrics                    orderbot's own lines of its /metrics page (Prometheus's format)
@@ -55,7 +56,7 @@ At the prompt: arrows edit the line, Up/Down and Ctrl-R go through history, Tab 
 WORDS = (
     "/order", "/order po", "/order delete", "/order holds", "/order status", "/order help",
     "press Delete order", "press Cancel", "press Share in channel", "press Next",
-    "press Previous", "as alice", "as bob",
+    "press Previous", "press I'm on it", "press Refresh", "as alice", "as bob",
     "wait 20", "wait 45", "metrics", "help", "quit",
 )  # fmt: skip
 #: The first words of the /order commands other than a lookup.
@@ -171,8 +172,29 @@ class Demo:
             self.say(f"? message {message.id} has no button {label!r}; it has: {names}")
             return
         result = await self.user.press(message, button.action_id)
-        if result is not None:
-            await self._reply(result)
+        if result is None:
+            return
+        if (
+            message.kind in ("post", "update")
+            and message.ts
+            and button.action_id.startswith("hold_")
+        ):
+            await self._card_changed(message)
+            return
+        await self._reply(result)
+
+    async def _card_changed(self, card: Message) -> None:
+        """A card's button answers nobody in particular: the card is edited for everyone
+        (and the thread says so); wait for that edit, or for the presser's own answer."""
+        start = len(self.world.slack.messages)
+        try:
+            await self.world.slack.wait_for(
+                lambda m: (m.kind == "update" and m.ts == card.ts) or m.response_url is not None,
+                REPLY_TIMEOUT,
+                start=start,
+            )
+        except TimeoutError:
+            self.say(f"? the card did not change within {REPLY_TIMEOUT:g} s")
 
     async def _reply(self, result: SlackRequestResult) -> None:
         try:

@@ -27,6 +27,7 @@ from bot.watch.changes import (
 
 if TYPE_CHECKING:
     from bot.watch.rules_timing import Hours
+    from bot.watch.summaries import Summary
 
 #: The message of a rule without ``message:``, per event kind (mrkdwn; values are escaped).
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -81,6 +82,12 @@ class RuleSet:
     """All the rules in force, in file order (files sorted by name) then rule order."""
 
     rules: tuple[Rule, ...] = ()
+    #: The ``summaries:`` of the rules files (``bot.watch.summaries.Summary``), file order.
+    summaries: tuple[Summary, ...] = ()
+
+    def summary(self, name: str) -> Summary | None:
+        """The summary called ``name``, if any."""
+        return next((s for s in self.summaries if s.name == name), None)
 
     def matching(self, event_fields: Mapping[str, str]) -> list[Rule]:
         """The rules an event (its ``Event.fields()``) matches."""

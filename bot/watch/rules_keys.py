@@ -41,6 +41,7 @@ from bot.watch.rules_validation import (
     suggest,
     template_problems,
 )
+from bot.watch.summaries import SUMMARY_SCHEMA
 
 # --- The readers, one per key -----------------------------------------------------------------
 
@@ -249,6 +250,11 @@ FILE_KEYS: tuple[FileKey, ...] = (
         "the alert rules, a list",
         {"type": ["array", "null"], "items": {"$ref": "#/definitions/rule"}},
         required=True,
+    ),
+    FileKey(
+        "summaries",
+        "digests of the holds open now, posted at set times (`orderbot summary NAME`)",
+        {"type": ["array", "null"], "items": SUMMARY_SCHEMA},
     ),
 )
 

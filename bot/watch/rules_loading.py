@@ -30,6 +30,7 @@ from yaml.constructor import ConstructorError
 from bot.watch.rules import Rule, RuleSet
 from bot.watch.rules_keys import FILE_KEYS, RuleReader
 from bot.watch.rules_validation import describe, is_scalar, suggest
+from bot.watch.summaries import Summary, read_summaries
 
 
 class RulesError(Exception):
@@ -131,6 +132,7 @@ def _load(path: str | Path) -> tuple[RuleSet, list[str]]:
     root = Path(path)
     files, problems = _rule_files(root)
     rules: list[Rule] = []
+    summaries: list[Summary] = []
     names: dict[str, str] = {}
     for file in files:
         shown = str(file)
@@ -158,6 +160,16 @@ def _load(path: str | Path) -> tuple[RuleSet, list[str]]:
         if "rules" not in data:
             problems.append(f'{shown}: no "rules:" list at the top level')
             continue
+        found, wrong = read_summaries(shown, data.get("summaries"))
+        problems += wrong
+        for summary in found:
+            if any(s.name == summary.name for s in summaries):
+                problems.append(
+                    f'{shown}: summary "{summary.name}": name: duplicate; names of summaries'
+                    " must be unique across all rules files"
+                )
+            else:
+                summaries.append(summary)
         items = data["rules"]
         if items is None:
             items = []
@@ -180,7 +192,7 @@ def _load(path: str | Path) -> tuple[RuleSet, list[str]]:
             names[rule_name] = f"{shown} (rule #{index})"
             if rule is not None:
                 rules.append(rule)
-    return RuleSet(tuple(rules)), problems
+    return RuleSet(tuple(rules), tuple(summaries)), problems
 
 
 def _raw_name(raw: Any) -> str | None:

@@ -8,6 +8,7 @@ seconds (the clock is a parameter: tests call ``run_due`` on a manual clock).
 * Waiting rows (``bot.store.waiting``): a row whose settle time is over becomes pending, or
   waits on for its rule's hours when they have not begun; rows that waited for hours go out
   when the hours begin, those of one rule and channel as ONE digest (nothing dropped).
+* Summaries (``bot.watch.summary_run``): each one whose time has come is queued once.
 * Reminders (``bot.store.reminders``): each due one is decided in one transaction: ended
   when the hold is released, the order deleted or the rule no longer reminds; put off while
   the order is snoozed or outside the rule's hours; else queued in the card's thread with
@@ -22,6 +23,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
@@ -45,6 +47,7 @@ from bot.store.waiting import due_waiting, merge, release, wait_for_hours
 from bot.tasks import cancel
 from bot.watch.rules import RuleSet
 from bot.watch.rules_timing import Hours
+from bot.watch.summary_run import run_summaries
 from bot.watch.writer import Writer
 
 log = logging.getLogger("orderbot.scheduled")
@@ -152,6 +155,7 @@ class Scheduled:
         clock: Clock = utc_now,
         on_queued: Callable[[], None] = lambda: None,
         every: float = 5.0,
+        zone: ZoneInfo | None = None,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -159,6 +163,7 @@ class Scheduled:
         self.clock = clock
         self.on_queued = on_queued
         self.every = every
+        self.zone = zone or ZoneInfo("UTC")  # of summaries without a timezone
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -181,10 +186,12 @@ class Scheduled:
             await asyncio.sleep(self.every)
 
     async def run_due(self) -> int:
-        """Move what is due now: waiting rows and reminders; how many messages were queued."""
+        """Move what is due now: waiting rows, reminders and summaries; how many messages
+        were queued."""
         now = self.clock()
         queued = await self.store.write(settle_waiting, now)
         rules = self.rules()
+        queued += await self.store.write(run_summaries, rules.summaries, now, self.zone)
         for reminder in await self.store.run(due_reminders, now):
             decision = await self.store.write(
                 step_reminder, reminder.id, now=now, decide=lambda c: decide(rules, c, now)

@@ -18,6 +18,7 @@ COMMANDS = [
     "outbox",
     "backup",
     "rules",
+    "summary",
     "manifest",
     "demo",
     "sandbox",

@@ -63,9 +63,14 @@ async def test_a_credit_hold_is_placed_and_released_with_alerts(demo) -> None:
             break
     assert "Credit hold on 20-RD12H-21 (PO CUSTPO): C3" in text
     assert "Hold released on 20-RD12H-21" in text
-    # The order's card: the order and its PO, and the hold actions.
+    # The order's card: the order and its PO, and the hold actions; pressing I'm on it
+    # edits the card for everyone and says so in its thread.
     assert "Order 20-RD12H · PO CUSTPO" in text
     assert "[I'm on it] (press hold_take)" in text
+    assert await _driver.handle("press I'm on it")
+    text = out.getvalue()
+    assert "@U0ALICE is on it since" in text and "message edited" in text
+    assert "no answer within" not in text and "did not change" not in text
 
 
 async def test_unknown_input_is_answered_and_quit_ends(demo) -> None:
