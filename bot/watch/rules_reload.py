@@ -59,9 +59,16 @@ def fingerprint(path: Path) -> tuple[tuple[str, str], ...]:
     return tuple(parts)
 
 
-def _read(path: Path) -> tuple[tuple[tuple[str, str], ...], RuleSet]:
-    """The fingerprint, then the rules: a change in between shows at the next look."""
-    return fingerprint(path), load_rules(path)
+def _read(path: Path) -> tuple[tuple[tuple[str, str], ...], RuleSet | RulesError]:
+    """The fingerprint, then the rules (or why they were refused): a change in between, such
+    as a file still being written when it was read, shows at the next look. Taking the
+    fingerprint after a refusal would record the finished file as already refused, and it
+    would never be loaded."""
+    files = fingerprint(path)
+    try:
+        return files, load_rules(path)
+    except RulesError as exc:
+        return files, exc
 
 
 class RulesInForce:
@@ -107,6 +114,8 @@ class RulesInForce:
         """The rules at ``path``, read in a thread. Raises ``RulesError`` when they are
         invalid."""
         files, ruleset = await asyncio.to_thread(_read, path)
+        if isinstance(ruleset, RulesError):
+            raise ruleset
         return cls(
             path, ruleset, files, clock=clock, check_interval=check_interval, on_reload=on_reload
         )
@@ -130,10 +139,9 @@ class RulesInForce:
     async def reload(self, why: str = "asked") -> bool:
         """Re-read the rules now. True when a good version was loaded (and replaced the rules
         in force); False when they were refused (the rules in force stay)."""
-        try:
-            files, ruleset = await asyncio.to_thread(_read, self.path)
-        except RulesError as exc:
-            self._refuse(exc.problems, await asyncio.to_thread(fingerprint, self.path))
+        files, ruleset = await asyncio.to_thread(_read, self.path)
+        if isinstance(ruleset, RulesError):
+            self._refuse(ruleset.problems, files)
             return False
         self._files = files
         self.ruleset = ruleset

@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from bot.clock import ManualClock
+from bot.watch import rules_reload
 from bot.watch.rules import RuleSet
 from bot.watch.rules_loading import RulesError, check_rules
 from bot.watch.rules_reload import RulesInForce, fingerprint
@@ -134,3 +135,29 @@ def test_the_fingerprint_is_the_contents(folder: Path) -> None:
     (folder / "credit.yaml").write_text(CREDIT + "\n")
     assert fingerprint(folder) != first
     assert fingerprint(folder / "credit.yaml") != fingerprint(folder / "nope.yaml")
+
+
+async def test_a_file_finished_after_it_was_read_is_loaded_at_the_next_look(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`echo ... > credit.yaml` truncates, then writes: a look between the two reads a broken
+    file. The refusal must remember the file as it was read, not as it is a moment later,
+    or the finished file would count as refused already and never be loaded."""
+    clock, seen = ManualClock(START), []
+    rules = await watching(folder, clock, seen)
+    real_load = rules_reload.load_rules
+    finished = CREDIT.replace("[C3]", "[C4]")
+
+    def read_while_written(path: Path) -> RuleSet:
+        (folder / "credit.yaml").write_text(finished, encoding="utf-8")  # the write ends
+        raise RulesError([f"{folder}/credit.yaml: empty (still being written)"])
+
+    try:
+        monkeypatch.setattr(rules_reload, "load_rules", read_while_written)
+        (folder / "credit.yaml").write_text("", encoding="utf-8")  # the truncation
+        await until(lambda: rules.refusal is not None)
+        monkeypatch.setattr(rules_reload, "load_rules", real_load)
+        await until(lambda: rules.refusal is None)
+        assert rules.ruleset.rules[0].match["holdreasoncode"] == frozenset({"C4"})
+    finally:
+        await rules.stop()
