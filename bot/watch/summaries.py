@@ -22,6 +22,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.watch.changes import RULE_FIELDS
 from bot.watch.rules_timing import DAYS, parse_clock, parse_days, parse_zone, zone_problem
 from bot.watch.rules_validation import (
     check_channel,
@@ -34,15 +35,9 @@ from bot.watch.rules_validation import (
 
 #: The keys of a summary.
 SUMMARY_KEYS = ("name", "channel", "at", "timezone", "days", "match")
-#: The fields a summary may match: what the snapshot keeps of a shipment.
-SUMMARY_FIELDS = (
-    "ordernumber",
-    "subordernumber",
-    "customerordernumber",
-    "statuscode",
-    "status",
-    "holdreasoncode",
-    "holdreason",
+#: The fields a summary may match: those of a rule that the snapshot keeps of a shipment.
+SUMMARY_FIELDS = tuple(
+    f for f in RULE_FIELDS if f not in ("event", "customernumber", "country") and "_" not in f
 )
 
 #: JSON Schema of one summary (``orderbot rules schema``).
