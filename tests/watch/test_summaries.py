@@ -22,6 +22,7 @@ from bot.watch.scheduled import Scheduled
 from bot.watch.writer import Writer
 from tests.cli.test_cli import orderbot, sandbox_env
 from tests.cli.test_poll import poll
+from tests.test_startup import Serve
 from tests.watch.test_poller import Harness, open_harness
 
 RULES = """
@@ -168,3 +169,47 @@ def test_a_long_summary_is_paged_within_slacks_limits() -> None:
     assert pages[1][0] == f"big: 2000 shipments on hold (page 2 of {len(pages)})"
     shown = sum(t.count("• *20-X") for _t, b in pages for t in [str(b)])
     assert shown == 2000  # nothing dropped
+
+
+async def test_orderbot_summary_while_serve_holds_the_lease_is_posted_once_by_serve(
+    tmp_path: Path,
+) -> None:
+    """The command queues the pages and leaves the posting to the writer: serve posts them
+    within seconds, once; the command never posts beside it."""
+    ingram = await start_sandbox(SandboxState(rate_limit=100_000))
+    slack = SlackStandIn()
+    await slack.start()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    env = sandbox_env(
+        ingram.url,
+        tmp_path,
+        SLACK_BOT_TOKEN=slack.bot_token,
+        SLACK_SIGNING_SECRET="summary-secret",
+        SLACK_API_URL=slack.api_url,
+        ORDERBOT_RULES=str(rules),
+        ORDERBOT_POLL_INTERVAL="0.5",
+        INGRAM_RATE_LIMIT="100000",
+        ORDERBOT_PORT="0",
+    )
+    serve = await Serve.start(env)
+    try:
+        await serve.line(r"poll \d+ ok \(baseline")
+        queued = await orderbot("summary", "morning-credit", env=env)
+        assert queued.status == 0, queued.err
+        assert "1 page(s) queued; orderbot serve (pid" in queued.out
+        assert f"pid {serve.process.pid} " in queued.out
+        posted = await slack.wait_for(lambda m: "20-RD12H-11" in m.all_text, timeout=15)
+        assert posted.channel == slack.channel_id("credit-alerts")
+        await serve.line(r"poll \d+ ok")  # a few more writer passes: still one post
+        await serve.line(r"poll \d+ ok")
+        summaries = [m for m in slack.messages if m.kind == "post" and m.ts == posted.ts]
+        assert len(summaries) == 1
+        assert len([m for m in slack.messages if m.kind == "post"]) == 1
+    finally:
+        serve.terminate()
+        status, _took = await serve.ended()
+        await slack.stop()
+        await ingram.stop()
+    assert status == 0, serve.log
+    assert "Traceback" not in serve.log
