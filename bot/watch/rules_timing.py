@@ -235,7 +235,8 @@ TIMING_KEYS: tuple[RuleKey, ...] = (
     ),
     RuleKey(
         "hours",
-        'when to post: {days: mon-fri, from: "08:00", to: "18:00", timezone: Europe/London}',
+        'when to post: {days: mon-fri, from: "08:00", to: "18:00", timezone: Europe/London};'
+        " days default mon-fri, timezone default UTC",
         {
             "type": "object",
             "required": ["from", "to"],
