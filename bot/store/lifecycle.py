@@ -12,7 +12,7 @@ queued, so a card shows the order as last read even when no rule of its channel 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -28,8 +28,9 @@ from bot.store.reminders import ReminderStart, end_released, start_reminders
 from bot.store.waiting import Undone, undo_settled
 
 
-class ChangeEvent(Protocol):
-    """What the lifecycle needs of one of a poll's events."""
+class PollEvent(Protocol):
+    """What the store records of one change a poll derived (``bot.watch.changes.Event`` is one):
+    its kind, the order and shipment it is about, and its fields, stored as JSON."""
 
     @property
     def kind(self) -> str: ...
@@ -40,7 +41,7 @@ class ChangeEvent(Protocol):
     @property
     def subordernumber(self) -> str: ...
 
-    def fields(self) -> dict[str, str]: ...
+    def fields(self) -> Mapping[str, str]: ...
 
 
 def after_poll(
@@ -48,7 +49,7 @@ def after_poll(
     *,
     poll_id: int,
     at: datetime,
-    events: Sequence[ChangeEvent],
+    events: Sequence[PollEvent],
     rows: list[QueuedRow],
     baseline: bool,
 ) -> Undone:

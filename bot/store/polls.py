@@ -14,17 +14,17 @@ raises ``StaleSnapshot`` when another poll was saved in between.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlite_utils import Database
 
 from bot.clock import from_iso, iso
 from bot.store import queueing, snapshot
 from bot.store._sql import dict_rows, immediate, stored_text
-from bot.store.lifecycle import after_poll
+from bot.store.lifecycle import PollEvent, after_poll
 from bot.store.queueing import OutboxMessage
 from bot.store.schema import StoreError
 from bot.store.snapshot import SuborderState, load_snapshot
@@ -71,22 +71,6 @@ def read_poll_basis(db: Database) -> PollBasis:
     # A baseline is the first successful poll of an empty database: it records, it posts
     # nothing. (A first poll that found no orders does not make the next one a baseline.)
     return PollBasis(current, generation, not current and generation is None)
-
-
-class PollEvent(Protocol):
-    """What the store records of one change a poll derived (``bot.watch.changes.Event`` is one):
-    its kind, the order and shipment it is about, and its fields, stored as JSON."""
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def ordernumber(self) -> str: ...
-
-    @property
-    def subordernumber(self) -> str: ...
-
-    def fields(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
