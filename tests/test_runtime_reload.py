@@ -13,8 +13,7 @@ import pytest_asyncio
 from bot.sandbox.ingram import RunningSandbox, SandboxState, start_sandbox
 from bot.sandbox.slack import SlackStandIn
 from bot.watch.rules_loading import check_rules
-from tests.cli.test_cli import sandbox_env
-from tests.test_startup import Serve
+from tests.test_startup import Serve, serve_env
 
 CREDIT = """\
 rules:
@@ -57,17 +56,15 @@ async def test_serve_reloads_rules_refuses_broken_ones_and_takes_the_fix(
     folder = tmp_path / "rules"
     folder.mkdir()
     (folder / "credit.yaml").write_text(CREDIT, encoding="utf-8")
-    env = sandbox_env(
-        ingram.url,
+    env = serve_env(
+        ingram,
+        slack,
         tmp_path,
-        SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET="reload-secret",
-        SLACK_API_URL=slack.api_url,
         ORDERBOT_RULES=str(folder),
         ORDERBOT_RULES_CHECK="0.2",
         ORDERBOT_POLL_INTERVAL="0.5",
         INGRAM_RATE_LIMIT="100000",
-        ORDERBOT_PORT="0",
     )
     serve = await Serve.start(env)
     try:

@@ -40,17 +40,33 @@ async def slack() -> AsyncIterator[SlackStandIn]:
     await standin.stop()
 
 
-@pytest.fixture
-def env(ingram: RunningSandbox, slack: SlackStandIn, tmp_path: Path) -> dict[str, str]:
+def serve_env(
+    ingram: RunningSandbox, slack: SlackStandIn, tmp_path: Path, **overrides: str
+) -> dict[str, str]:
+    """The environment of an ``orderbot serve`` over these emulators, in HTTP mode on a free
+    port (``SLACK_APP_TOKEN=slack.app_token`` among ``overrides`` makes it Socket Mode)."""
     return sandbox_env(
         ingram.url,
         tmp_path,
-        SLACK_BOT_TOKEN=slack.bot_token,
+        **{
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "serve-secret",
+            "SLACK_API_URL": slack.api_url,
+            "ORDERBOT_RULES": str(ROOT / "rules"),
+            "ORDERBOT_PORT": "0",
+            **overrides,
+        },
+    )
+
+
+@pytest.fixture
+def env(ingram: RunningSandbox, slack: SlackStandIn, tmp_path: Path) -> dict[str, str]:
+    return serve_env(
+        ingram,
+        slack,
+        tmp_path,
         SLACK_SIGNING_SECRET="startup-secret",
         SLACK_APP_TOKEN=slack.app_token,
-        SLACK_API_URL=slack.api_url,
-        ORDERBOT_RULES=str(ROOT / "rules"),
-        ORDERBOT_PORT="0",
         ORDERBOT_HEALTH_PORT="0",
         ORDERBOT_POLL_INTERVAL="3600",
     )

@@ -22,7 +22,7 @@ from bot.watch.scheduled import Scheduled
 from bot.watch.writer import Writer
 from tests.cli.test_cli import orderbot, sandbox_env
 from tests.cli.test_poll import poll
-from tests.test_startup import Serve
+from tests.test_startup import Serve, serve_env
 from tests.watch.test_poller import Harness, open_harness
 
 RULES = """
@@ -181,16 +181,14 @@ async def test_orderbot_summary_while_serve_holds_the_lease_is_posted_once_by_se
     await slack.start()
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES, encoding="utf-8")
-    env = sandbox_env(
-        ingram.url,
+    env = serve_env(
+        ingram,
+        slack,
         tmp_path,
-        SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET="summary-secret",
-        SLACK_API_URL=slack.api_url,
         ORDERBOT_RULES=str(rules),
         ORDERBOT_POLL_INTERVAL="0.5",
         INGRAM_RATE_LIMIT="100000",
-        ORDERBOT_PORT="0",
     )
     serve = await Serve.start(env)
     try:
